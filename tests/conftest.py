@@ -1,0 +1,47 @@
+"""Shared test fixtures, and the rule for tests that need a local service.
+
+A test that needs PostgreSQL, NATS or Redis asks for it through ``require_service``. On a
+machine without the service it is skipped, and the run ends with a loud line saying so;
+with SAFEHOLD_REQUIRE_SERVICES=1 (as in CI) a missing service fails the test instead."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+
+import pytest
+
+SERVICES = {"postgresql": 5432, "nats": 4222, "redis": 6379}
+_skipped: list[str] = []
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def require_service(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    def need(name: str) -> None:
+        if _listening(SERVICES[name]):
+            return
+        message = f"{name} is not listening on 127.0.0.1:{SERVICES[name]}"
+        if os.environ.get("SAFEHOLD_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message} and SAFEHOLD_REQUIRE_SERVICES=1")
+        _skipped.append(f"{request.node.nodeid}: {name}")
+        pytest.skip(message)
+
+    return need
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped:
+        terminalreporter.write_sep(
+            "!", f"{len(_skipped)} SERVICE TESTS SKIPPED: services not running", red=True, bold=True
+        )
+        for line in _skipped:
+            terminalreporter.write_line(f"  {line}")
