@@ -50,7 +50,10 @@ RECORDS: dict[str, dict[str, Any]] = {
     },
     "cohort_label": {
         "record_type": "cohort_label",
-        "subject": subject("a2"),
+        "label_id": "la-1:C000001",
+        "subject": None,
+        "identifiers": [subject("e7", "email")],
+        "clk": CLK,
         "cohort": "vulnerable_child",
         "source_kind": "local_authority",
         "labelled_month": "2025-11",

@@ -56,7 +56,11 @@ def test_unknown_record_type_is_named() -> None:
 
 @pytest.mark.parametrize(
     ("overrides", "field"),
-    [({"schema_version": "9.9"}, "schema_version"), ({"records": []}, "records"), ({"member_id": ""}, "member_id")],
+    [
+        ({"schema_version": "9.9"}, "schema_version"),
+        ({"records": []}, "records"),
+        ({"member_id": ""}, "member_id"),
+    ],
 )
 def test_batch_level_errors(overrides: dict[str, object], field: str) -> None:
     with pytest.raises(BatchValidationError) as caught:
@@ -66,5 +70,5 @@ def test_batch_level_errors(overrides: dict[str, object], field: str) -> None:
 
 
 def test_malformed_json_is_a_batch_error() -> None:
-    with pytest.raises(BatchValidationError, match="json|JSON"):
+    with pytest.raises(BatchValidationError, match=r"json|JSON"):
         validate_batch(b"{not json")

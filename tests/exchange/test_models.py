@@ -40,7 +40,16 @@ def test_unknown_fields_are_rejected(record_type: str) -> None:
         ("behaviour", {"deprivation_quintile": 6}, "less than or equal to 5"),
         ("registry_entry", {"convicted_month": "2021-04-17"}, "pattern"),
         ("registry_entry", {"registered_from": "2020-01"}, "before convicted_month"),
-        ("registry_entry", {"subjects": []}, "at least 1 item"),
+        (
+            "registry_entry",
+            {"subjects": [], "clk": None},
+            "at least one subject pseudonym or a clk",
+        ),
+        (
+            "cohort_label",
+            {"identifiers": [], "clk": None},
+            "needs a subject, identifier pseudonyms or a clk",
+        ),
         ("registry_entry", {"typology": "unknown"}, "Input should be"),
         ("contact_event", {"occurred_at": "2026-03-01T21:30:00"}, "timezone"),
         ("contact_event", {"recipient": subject("a1")}, "same account"),
@@ -52,7 +61,9 @@ def test_unknown_fields_are_rejected(record_type: str) -> None:
         ("account_keys", {"identifiers": [subject("e1", "email", version=2)]}, "same key_version"),
     ],
 )
-def test_invalid_values_are_rejected(record_type: str, changes: dict[str, Any], fragment: str) -> None:
+def test_invalid_values_are_rejected(
+    record_type: str, changes: dict[str, Any], fragment: str
+) -> None:
     with pytest.raises(ValidationError, match=fragment):
         RECORD.validate_python(_with(record_type, **changes))
 
@@ -60,7 +71,9 @@ def test_invalid_values_are_rejected(record_type: str, changes: dict[str, Any], 
 def test_message_sender_must_be_a_participant() -> None:
     record = _with("conversation")
     record["messages"][1]["sender_id"] = "p9"
-    with pytest.raises(ValidationError, match=r"messages\[1\].sender_id is not one of the participants"):
+    with pytest.raises(
+        ValidationError, match=r"messages\[1\].sender_id is not one of the participants"
+    ):
         RECORD.validate_python(record)
 
 
@@ -87,7 +100,17 @@ def test_data_dictionary_has_at_least_30_features_in_every_group() -> None:
     features = behaviour_features()
     assert len(features) >= 30
     groups = {f.group.value for f in features}
-    assert groups >= {"account", "messaging", "contacts", "audience_age", "posting", "purchases", "time_of_day", "off_platform", "reports"}
+    assert groups >= {
+        "account",
+        "messaging",
+        "contacts",
+        "audience_age",
+        "posting",
+        "purchases",
+        "time_of_day",
+        "off_platform",
+        "reports",
+    }
     for feature in features:
         assert feature.meaning and feature.maximum > feature.minimum
 

@@ -28,13 +28,19 @@ def test_schema_export_writes_one_file_per_type(tmp_path: Path) -> None:
 
 def test_data_dictionary_is_up_to_date() -> None:
     committed = (ROOT / "docs" / "data-dictionary.md").read_text()
-    assert committed == render_data_dictionary(), "docs/data-dictionary.md is stale: run `make dictionary`"
+    assert committed == render_data_dictionary(), (
+        "docs/data-dictionary.md is stale: run `make dictionary`"
+    )
 
 
 def test_dictionary_check_command_detects_staleness(tmp_path: Path) -> None:
     stale = tmp_path / "dd.md"
     stale.write_text("# old\n")
     runner = CliRunner()
-    assert runner.invoke(app, ["schema", "dictionary", "--out", str(stale), "--check"]).exit_code == 1
+    assert (
+        runner.invoke(app, ["schema", "dictionary", "--out", str(stale), "--check"]).exit_code == 1
+    )
     assert runner.invoke(app, ["schema", "dictionary", "--out", str(stale)]).exit_code == 0
-    assert runner.invoke(app, ["schema", "dictionary", "--out", str(stale), "--check"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["schema", "dictionary", "--out", str(stale), "--check"]).exit_code == 0
+    )

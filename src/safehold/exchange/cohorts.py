@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from safehold.exchange.base import StrictModel, YearMonth
+from safehold.exchange.base import Identifier, StrictModel, YearMonth
+from safehold.exchange.registry import ClkBase64
 from safehold.exchange.subjects import SubjectRef
 
 
@@ -30,8 +31,23 @@ class SourceKind(StrEnum):
 
 
 class CohortLabel(StrictModel):
+    """A study label. A platform labels its own account (``subject``); a justice agency or a
+    local authority labels a person it knows only by identifiers, so it sends their
+    pseudonyms and CLK for the enclave's linkage step instead."""
+
     record_type: Literal["cohort_label"] = "cohort_label"
-    subject: SubjectRef
+    label_id: Identifier = Field(description="The sender's own id for this label.")
+    subject: SubjectRef | None = Field(default=None, description="The labelled account, if known.")
+    identifiers: list[SubjectRef] = Field(
+        default_factory=list, max_length=50, description="Pseudonyms of the person's identifiers."
+    )
+    clk: ClkBase64 | None = Field(default=None, description="CLK of name and date of birth.")
     cohort: Cohort
     source_kind: SourceKind
     labelled_month: YearMonth = Field(description="Month the label was assigned.")
+
+    @model_validator(mode="after")
+    def _linkable(self) -> CohortLabel:
+        if self.subject is None and not self.identifiers and self.clk is None:
+            raise ValueError("a label needs a subject, identifier pseudonyms or a clk")
+        return self

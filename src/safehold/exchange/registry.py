@@ -34,7 +34,7 @@ class RegistryEntry(StrictModel):
     record_type: Literal["registry_entry"] = "registry_entry"
     entry_id: Identifier = Field(description="The justice member's own id for this entry.")
     subjects: list[SubjectRef] = Field(
-        min_length=1,
+        default_factory=list,
         max_length=50,
         description="Keyed pseudonyms of the person's known identifiers (emails, phones, usernames).",
     )
@@ -51,6 +51,8 @@ class RegistryEntry(StrictModel):
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> RegistryEntry:
+        if not self.subjects and self.clk is None:
+            raise ValueError("an entry needs at least one subject pseudonym or a clk")
         if self.registered_from < self.convicted_month:
             raise ValueError("registered_from is before convicted_month")
         if self.registered_until is not None and self.registered_until < self.registered_from:
