@@ -18,49 +18,17 @@ from safehold.synth.contacts import (
     ContactEvents,
     generate_contact_events,
 )
+from tests.synth.fixtures import small_population
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 DAYS = 30
-BANDS = ("under_13", "13_15", "16_17", "18_24", "25_34", "35_44", "45_54", "55_64", "65_plus")
-EDGES = np.array([13, 16, 18, 25, 35, 45, 55, 65])
-GIVEN = ("amelia", "oliver", "isla", "noah", "william", "katherine", "zara", "jakub")
-FAMILY = ("smith", "jones", "patel", "nowak", "okafor", "da costa", "o'brien", "smith-jones")
 
 
 def make_people(n: int = 2_000, seed: int = 1, offender_rate: float = 0.04) -> pl.DataFrame:
-    """A small synthetic population with the population generator's columns."""
-    rng = np.random.default_rng(seed)
-    child = rng.random(n) < 0.3
-    age = np.where(child, rng.integers(9, 18, n), rng.integers(18, 80, n)).astype(np.int16)
-    offender = ~child & (rng.random(n) < offender_rate)
-    dob = np.datetime64("2026-01-01") - (age * 365.25 + rng.integers(0, 365, n)).astype(
-        "timedelta64[D]"
-    )
-    ids = np.arange(n, dtype=np.int64)
-    given = np.array(GIVEN)[rng.integers(0, len(GIVEN), n)]
-    family = np.array(FAMILY)[rng.integers(0, len(FAMILY), n)]
-    return pl.DataFrame(
-        {
-            "person_id": ids,
-            "age": age,
-            "age_band": np.array(BANDS)[np.searchsorted(EDGES, age, side="right")],
-            "is_child": child,
-            "sex": np.where(rng.random(n) < 0.5, "female", "male"),
-            "deprivation_quintile": rng.integers(1, 6, n).astype(np.int8),
-            "given_name": given,
-            "family_name": family,
-            "dob": dob,
-            "email": [
-                f"{g}.{f.replace(' ', '')}{i}@example.com"
-                for g, f, i in zip(given, family, ids, strict=True)
-            ],
-            "phone": [f"+447700{(i * 7919 + 12345) % 1_000_000:06d}" for i in ids],
-            "is_offender": offender,
-            "known_offender": offender & (rng.random(n) < 0.5),
-            "is_vulnerable_child": child & (rng.random(n) < 0.06),
-        },
-        schema_overrides={"dob": pl.Date, "age": pl.Int16, "deprivation_quintile": pl.Int8},
-    )
+    """A small population from the real generator, with plenty of offenders."""
+    return small_population(
+        n, seed=seed, child_share=0.3, offender_rate=offender_rate, known_share=0.5
+    ).people
 
 
 def make_accounts(people: pl.DataFrame, seed: int = 2) -> pl.DataFrame:

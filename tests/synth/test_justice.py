@@ -19,11 +19,10 @@ from safehold.synth.justice import (
     RecordErrors,
     generate_justice_records,
 )
+from tests.synth.fixtures import small_population
 
 MEMBERS = {"police-1": "police", "court-1": "court", "probation-1": "probation"}
 PERIOD_END = date(2026, 4, 1)
-BANDS = ("under_13", "13_15", "16_17", "18_24", "25_34", "35_44", "45_54", "55_64", "65_plus")
-EDGES = np.array([13, 16, 18, 25, 35, 45, 55, 65])
 GIVEN = (
     "amelia",
     "oliver",
@@ -51,41 +50,12 @@ FAMILY = (
 RESERVED_EMAIL = re.compile(r"^[^@\s]+@(example\.(com|org|net)|[a-z0-9-]+\.example)$")
 
 
-def make_people(n: int = 4_000, seed: int = 1, known_rate: float = 0.3) -> pl.DataFrame:
-    """A small synthetic population with the population generator's columns; many known
-    offenders so that rates can be checked."""
-    rng = np.random.default_rng(seed)
-    child = rng.random(n) < 0.25
-    age = np.where(child, rng.integers(9, 18, n), rng.integers(18, 80, n)).astype(np.int16)
-    offender = ~child & (rng.random(n) < known_rate * 1.5)
-    dob = np.datetime64("2026-01-01") - (age * 365.25 + rng.integers(0, 365, n)).astype(
-        "timedelta64[D]"
-    )
-    ids = np.arange(n, dtype=np.int64)
-    given = np.array(GIVEN)[rng.integers(0, len(GIVEN), n)]
-    family = np.array(FAMILY)[rng.integers(0, len(FAMILY), n)]
-    return pl.DataFrame(
-        {
-            "person_id": ids,
-            "age": age,
-            "age_band": np.array(BANDS)[np.searchsorted(EDGES, age, side="right")],
-            "is_child": child,
-            "sex": np.where(rng.random(n) < 0.5, "female", "male"),
-            "deprivation_quintile": rng.integers(1, 6, n).astype(np.int8),
-            "given_name": given,
-            "family_name": family,
-            "dob": dob,
-            "email": [
-                f"{g}.{re.sub('[^a-z]', '', f)}{i}@mail.example"
-                for g, f, i in zip(given, family, ids, strict=True)
-            ],
-            "phone": [f"+447700{(i * 7919 + 12345) % 1_000_000:06d}" for i in ids],
-            "is_offender": offender,
-            "known_offender": offender & (rng.random(n) < 2 / 3),
-            "is_vulnerable_child": child & (rng.random(n) < 0.06),
-        },
-        schema_overrides={"dob": pl.Date, "age": pl.Int16, "deprivation_quintile": pl.Int8},
-    )
+def make_people(n: int = 5_500, seed: int = 1, known_rate: float = 0.3) -> pl.DataFrame:
+    """A small population from the real generator; many known offenders so that rates can
+    be checked."""
+    return small_population(
+        n, seed=seed, child_share=0.25, offender_rate=min(known_rate * 2.0, 0.2), known_share=2 / 3
+    ).people
 
 
 @pytest.fixture(scope="module")
