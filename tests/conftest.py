@@ -11,6 +11,15 @@ import socket
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Shared machines are slow and noisy: no per-example deadline. Under CI the examples are
+# derandomised so that a landing never depends on luck; locally they keep exploring.
+settings.register_profile("dev", deadline=None)
+settings.register_profile(
+    "ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 SERVICES = {"postgresql": 5432, "nats": 4222, "redis": 6379}
 _skipped: list[str] = []
