@@ -137,3 +137,31 @@ def test_bayes_auroc_grows_with_effect() -> None:
 def test_rank_auroc_handles_ties() -> None:
     assert rank_auroc(np.array([1.0, 1.0]), np.array([1.0, 1.0])) == 0.5
     assert rank_auroc(np.array([2.0, 3.0]), np.array([0.0, 1.0])) == 1.0
+
+
+@pytest.mark.parametrize("bias", [0.0, 0.8])
+def test_selection_bias_drives_who_is_known_not_who_offends(bias: float) -> None:
+    config = make_config(people=400_000, seed=4, selection_bias=bias)
+    people = generate_population(config, np.random.default_rng(4)).people.filter(
+        ~pl.col("is_child")
+    )
+    by_quintile = (
+        people.group_by("deprivation_quintile")
+        .agg(
+            offending=pl.col("is_offender").mean(),
+            known=pl.col("known_offender").sum() / pl.col("is_offender").sum(),
+            offenders=pl.col("is_offender").sum(),
+        )
+        .sort("deprivation_quintile")
+    )
+    offending = by_quintile["offending"].to_numpy()
+    known = by_quintile["known"].to_numpy()
+    n = by_quintile["offenders"].to_numpy()
+    # Offending does not depend on deprivation, whatever the bias.
+    assert offending.max() - offending.min() < 0.003
+    se = math.sqrt(0.25 / n[0] + 0.25 / n[-1])
+    gap = known[0] - known[-1]
+    if bias == 0:
+        assert abs(gap) < 4 * se
+    else:
+        assert gap > 0.3

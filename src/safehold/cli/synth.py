@@ -82,6 +82,13 @@ def print_summary(summary: WorldSummary, seconds: float | None = None) -> None:
         for member, n in counts[group].items():
             table.add_row(f"{group.replace('_', ' ')}: {member}", f"{n:,}")
     console.print(table)
+    shares = counts["offenders_known_share_by_deprivation_quintile"]
+    console.print(
+        "Share of offenders known to justice agencies, by deprivation quintile "
+        "(1 most deprived): "
+        + ", ".join(f"{q}: {share:.0%}" for q, share in shares.items())
+        + ". Offending itself was planted independently of deprivation."
+    )
     bayes = summary.bayes_auroc
     off = bayes["offender_vs_general_population"]
     vul = bayes["vulnerable_vs_other_children"]

@@ -281,6 +281,12 @@ def _counts(
         pl.col("is_vulnerable_child").sum().alias("vulnerable_children"),
     ).row(0, named=True)
     per_member = accounts.group_by("member_id").len().sort("member_id")
+    known = (
+        people.filter(pl.col("is_offender"))
+        .group_by("deprivation_quintile")
+        .agg(pl.col("known_offender").mean())
+        .sort("deprivation_quintile")
+    )
     return {
         **{k: int(v) for k, v in sums.items()},
         "accounts": dict(
@@ -290,6 +296,10 @@ def _counts(
         "planted_contact_events": int(truth_events.filter(pl.col("pattern") != "none").height),
         "justice_records": {mid: frame.height for mid, frame in sorted(justice.items())},
         "children_known_to_services": children_known.height,
+        "offenders_known_share_by_deprivation_quintile": {
+            str(q): round(float(v), 3)
+            for q, v in zip(known["deprivation_quintile"], known["known_offender"], strict=True)
+        },
         "conversations": conversations.height,
         "grooming_conversations": int((conversations["label"] == "grooming").sum()),
     }
