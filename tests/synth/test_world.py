@@ -114,3 +114,39 @@ def test_impossible_parameters_fail_with_one_line(
 def test_config_error_names_the_parameter() -> None:
     with pytest.raises(ConfigError, match=r"^effect: "):
         make_config(effect=9)
+
+
+def test_refuses_to_overwrite_a_folder_that_is_not_a_world(tmp_path: Path) -> None:
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    result = CliRunner().invoke(app, ["synth", "world", "--out", str(precious), "--people", "2000"])
+    assert result.exit_code == 2
+    assert "not a Safehold world" in result.output
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_a_failed_generation_leaves_the_previous_world_untouched(
+    world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import safehold.synth.world as world_module
+
+    target = tmp_path / "w"
+    generate_world(make_config(**SMALL), target)
+    before = _digests(target)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(world_module, "generate_contact_events", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        generate_world(make_config(**{**SMALL, "seed": 99}), target)
+    assert _digests(target) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["w"]  # no staging folder left behind
+
+
+def test_cross_parameter_errors_are_one_clean_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        make_config(people=300, offender_rate=0.001)
+    assert str(caught.value).startswith("people: too few people")
+    assert "{" not in str(caught.value)

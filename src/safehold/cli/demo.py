@@ -17,7 +17,12 @@ from safehold.cli.synth import print_summary
 from safehold.identity import SecretError, generate_secret_file, load_coalition_key
 from safehold.identity.prepare import PreparedMember, find_raw_identifiers, prepare_member
 from safehold.synth.config import ConfigError, make_config
-from safehold.synth.world import STEPS, generate_world
+from safehold.synth.world import (
+    STEPS,
+    WorldDestinationError,
+    check_destination,
+    generate_world,
+)
 
 
 def demo(
@@ -36,6 +41,10 @@ def demo(
     key_path = data_dir / "coalition.key"
     exchange_dir = world_dir / "exchange"
 
+    try:
+        check_destination(world_dir)
+    except WorldDestinationError as exc:
+        fail(str(exc))
     console.rule("[bold]1. A synthetic coalition world")
     started = time.perf_counter()
     with step_progress(STEPS, f"world of {people:,} people") as advance:

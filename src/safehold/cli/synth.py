@@ -11,7 +11,13 @@ from rich.table import Table
 
 from safehold.cli.console import console, fail, step_progress
 from safehold.synth.config import ConfigError, make_config
-from safehold.synth.world import STEPS, WorldSummary, generate_world
+from safehold.synth.world import (
+    STEPS,
+    WorldDestinationError,
+    WorldSummary,
+    check_destination,
+    generate_world,
+)
 
 app = typer.Typer(
     help="Generate synthetic coalition worlds (never real people).", no_args_is_help=True
@@ -53,8 +59,10 @@ def world(
         )
     except ConfigError as exc:
         fail(str(exc))
-    if out.exists() and not out.is_dir():
-        fail(f"{out} exists and is not a folder; choose another --out")
+    try:
+        check_destination(out)
+    except WorldDestinationError as exc:
+        fail(str(exc))
     started = time.perf_counter()
     with step_progress(STEPS, f"world of {people:,} people") as advance:
         summary = generate_world(config, out, progress=advance)

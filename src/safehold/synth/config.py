@@ -87,8 +87,8 @@ def make_config(**values: object) -> WorldConfig:
         return WorldConfig.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or "world"
         message = str(first["msg"]).removeprefix("Value error, ")
-        if message.startswith(f"{name}:"):
+        if not first["loc"]:  # a rule across parameters names them in its message
             raise ConfigError(message) from None
+        name = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"{name}: {message} (got {first.get('input')!r})") from None

@@ -7,6 +7,8 @@ gives byte-identical files and a change to one generator leaves the others' outp
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,10 +100,48 @@ def _streams(seed: int) -> dict[str, np.random.Generator]:
     return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
 
 
+class WorldDestinationError(ValueError):
+    """The output folder cannot take a world; the message names it and the fix."""
+
+
+def check_destination(out: Path) -> None:
+    """A world may go into a new folder, an empty one, or over a previous world; never over
+    anything else, which would be lost."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise WorldDestinationError(f"{out} exists and is not a folder; choose another --out")
+    if any(out.iterdir()) and not (out / "world.json").exists():
+        raise WorldDestinationError(
+            f"{out} is not empty and holds no world.json, so it is not a Safehold world; "
+            "choose a new or empty folder for --out"
+        )
+
+
 def generate_world(
     config: WorldConfig, out: Path, progress: Progress | None = None
 ) -> WorldSummary:
-    """Generate the world described by ``config`` into ``out`` (created; existing files replaced)."""
+    """Generate the world described by ``config`` into ``out``.
+
+    Whole or nothing: the world is written to a staging folder beside ``out`` and swapped
+    into place at the end, replacing a previous world there (see ``check_destination``)."""
+    check_destination(out)
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    try:
+        summary = _generate(config, staging, progress)
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    summary.out = out
+    return summary
+
+
+def _generate(config: WorldConfig, out: Path, progress: Progress | None) -> WorldSummary:
     step = progress or (lambda _name: None)
     rng = _streams(config.seed)
     writer = _Writer(out)
