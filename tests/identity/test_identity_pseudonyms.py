@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -169,21 +168,3 @@ def test_many_with_per_value_platforms_and_normalised_values() -> None:
         p.pseudonymise_many("username", ["kit"], platform=["chat", "games"])
     with pytest.raises(ValueError, match="carry their platform"):
         p.pseudonymise_many("username", ["chat:kit"], platform="chat", already_normalised=True)
-
-
-@pytest.mark.slow
-def test_many_costs_a_small_multiple_of_bare_sha256() -> None:
-    """Throughput guard relative to the machine: a column may cost at most 12x hashing the
-    same values with bare SHA-256 (about 6x when written; 1.5M emails then
-    take ~2.5 s on a typical laptop). Per-value key derivation or model building would
-    blow through this bound."""
-    p = _pseudonymiser()
-    values = [f"person{i}@example{i % 97}.org" for i in range(300_000)]
-    start = time.perf_counter()
-    baseline = [hashlib.sha256(v.encode()).hexdigest() for v in values]
-    bare = time.perf_counter() - start
-    start = time.perf_counter()
-    out = p.pseudonymise_many("email", values)
-    elapsed = time.perf_counter() - start
-    assert len(set(out)) == len(values) == len(baseline)
-    assert elapsed < 12 * bare, f"{elapsed:.2f}s vs bare SHA-256 {bare:.2f}s"
