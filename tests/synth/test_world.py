@@ -76,6 +76,12 @@ def test_summary_counts_match_the_files(world: Path) -> None:
     assert counts["people"] == SMALL["people"]
     for member_id, n in counts["accounts"].items():
         assert pl.read_parquet(world / f"members/{member_id}/accounts.parquet").height == n
+    events = pl.read_parquet(world / "truth/contact_events.parquet")
+    approaches = events.filter(
+        pl.col("approach_id").is_not_null() & (pl.col("pattern") != "benign_lookalike")
+    )
+    assert counts["planted_approach_events"] == approaches.height > 0
+    assert counts["benign_lookalike_events"] == (events["pattern"] == "benign_lookalike").sum()
     truth = pl.read_parquet(world / "truth/people.parquet")
     assert truth["known_offender"].sum() == counts["known_offenders"]
     assert 0.5 <= summary["bayes_auroc"]["offender_vs_general_population"]["analytic"] < 1

@@ -81,7 +81,8 @@ def print_summary(summary: WorldSummary, seconds: float | None = None) -> None:
         "known_offenders",
         "vulnerable_children",
         "children_known_to_services",
-        "planted_contact_events",
+        "planted_approach_events",
+        "benign_lookalike_events",
         "conversations",
         "grooming_conversations",
     ):

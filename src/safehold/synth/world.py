@@ -333,7 +333,10 @@ def _counts(
             zip(per_member["member_id"].to_list(), per_member["len"].to_list(), strict=True)
         ),
         "contact_events": {mid: frame.height for mid, frame in sorted(events.items())},
-        "planted_contact_events": int(truth_events.filter(pl.col("pattern") != "none").height),
+        "planted_approach_events": int(
+            truth_events.filter(~pl.col("pattern").is_in(["none", "benign_lookalike"])).height
+        ),
+        "benign_lookalike_events": int((truth_events["pattern"] == "benign_lookalike").sum()),
         "justice_records": {mid: frame.height for mid, frame in sorted(justice.items())},
         "children_known_to_services": children_known.height,
         "offenders_known_share_by_deprivation_quintile": {
