@@ -152,3 +152,22 @@ def test_cli_keygen_and_prepare(prepared: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "cohort_labels" in result.output
     assert pl.read_parquet(tmp_path / "out/cohort_labels.parquet").height > 0
+
+
+def test_each_bad_identifier_is_counted_once(prepared: Path, tmp_path: Path) -> None:
+    """A justice record feeds both registry entries and cohort labels; its one invalid phone
+    number is one identifier left out, not two."""
+    folder = tmp_path / "police"
+    shutil.copytree(prepared / "world/members/police-1", folder)
+    records = pl.read_parquet(folder / "justice_records.parquet")
+    records = records.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("+44 76 0"))
+        .otherwise(pl.col("phone"))
+        .alias("phone")
+    )
+    records.write_parquet(folder / "justice_records.parquet")
+    key = generate_secret_file(tmp_path / "k", version=1)
+    result = prepare_member(folder, key, tmp_path / "out")
+    assert result.rejected_identifiers == 1
+    assert result.files == {"registry_entries": records.height, "cohort_labels": records.height}

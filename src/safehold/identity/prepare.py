@@ -39,6 +39,8 @@ from safehold.identity.keys import CoalitionKey
 from safehold.identity.pseudonyms import Pseudonymiser
 
 _RAW_IDENTIFIER_COLUMNS = ("account_id", "username", "email", "phone")
+_SUBJECT_REF = pl.Struct({"kind": pl.Utf8, "pseudonym": pl.Utf8, "key_version": pl.Int64})
+_Output = tuple[str, pl.DataFrame, type[StrictModel]]
 
 
 class PrepareError(ValueError):
@@ -111,7 +113,7 @@ def prepare_member(
     member = _read_member(member_dir)
     keys = _Keys(key, default_region)
     result = PreparedMember(member=member, out=out)
-    writers: list[Callable[[], tuple[str, pl.DataFrame, type[StrictModel]] | None]]
+    writers: list[Callable[[], list[_Output]]]
     if member.kind is MemberKind.PLATFORM:
         writers = [
             lambda: _account_keys(member_dir, member, keys),
@@ -120,15 +122,12 @@ def prepare_member(
             lambda: _conversations(member_dir),
         ]
     elif member.kind.is_justice:
-        writers = [
-            lambda: _registry_entries(member_dir, keys),
-            lambda: _justice_labels(member_dir, member, keys),
-        ]
+        writers = [lambda: _justice(member_dir, member, keys)]
     elif member.kind is MemberKind.LOCAL_AUTHORITY:
         writers = [lambda: _children_labels(member_dir, keys)]
     else:
         writers = []
-    produced = [item for item in (w() for w in writers) if item is not None]
+    produced = [item for writer in writers for item in writer()]
     for name, frame, model in produced:
         _validate(frame, model, f"{member.member_id}/{name}")
     # Whole or nothing: write beside the destination, then swap it into place.
@@ -184,16 +183,14 @@ def _account_pseudonyms(frame: pl.DataFrame, column: str, member: Member, keys: 
     return keys.hashes(IdentifierKind.ACCOUNT, frame[column], platform=member.member_id)
 
 
-def _account_keys(
-    member_dir: Path, member: Member, keys: _Keys
-) -> tuple[str, pl.DataFrame, type[StrictModel]] | None:
+def _account_keys(member_dir: Path, member: Member, keys: _Keys) -> list[_Output]:
     accounts = _read(
         member_dir,
         "accounts",
         ["account_id", "username", "email", "phone", "given_name", "family_name", "dob"],
     )
     if accounts is None:
-        return None
+        return []
     hashed = pl.DataFrame(
         {
             "account": _account_pseudonyms(accounts, "account_id", member, keys),
@@ -217,17 +214,15 @@ def _account_keys(
         ),
         clk=pl.col("clk"),
     )
-    return "account_keys", frame, AccountKeys
+    return [("account_keys", frame, AccountKeys)]
 
 
-def _behaviour(
-    member_dir: Path, member: Member, keys: _Keys
-) -> tuple[str, pl.DataFrame, type[StrictModel]] | None:
+def _behaviour(member_dir: Path, member: Member, keys: _Keys) -> list[_Output]:
     behaviour = _read(
         member_dir, "behaviour", ["account_id", "period_start", "period_days", "age_band", "sex"]
     )
     if behaviour is None:
-        return None
+        return []
     frame = behaviour.with_columns(
         account=_account_pseudonyms(behaviour, "account_id", member, keys)
     )
@@ -236,12 +231,10 @@ def _behaviour(
         subject=keys.ref(IdentifierKind.ACCOUNT, "account"),
         **{c: pl.col(c) for c in behaviour.columns if c != "account_id"},
     )
-    return "behaviour", frame, BehaviourRecord
+    return [("behaviour", frame, BehaviourRecord)]
 
 
-def _contact_events(
-    member_dir: Path, member: Member, keys: _Keys
-) -> tuple[str, pl.DataFrame, type[StrictModel]] | None:
+def _contact_events(member_dir: Path, member: Member, keys: _Keys) -> list[_Output]:
     events = _read(
         member_dir,
         "contact_events",
@@ -255,7 +248,7 @@ def _contact_events(
         ],
     )
     if events is None:
-        return None
+        return []
     frame = events.with_columns(
         sender=_account_pseudonyms(events, "sender_account", member, keys),
         recipient=_account_pseudonyms(events, "recipient_account", member, keys),
@@ -271,10 +264,10 @@ def _contact_events(
         first_contact=pl.col("first_contact"),
         **{c: pl.col(c) for c in optional},
     )
-    return "contact_events", frame, ContactEvent
+    return [("contact_events", frame, ContactEvent)]
 
 
-def _conversations(member_dir: Path) -> tuple[str, pl.DataFrame, type[StrictModel]] | None:
+def _conversations(member_dir: Path) -> list[_Output]:
     conversations = _read(
         member_dir,
         "conversations",
@@ -284,7 +277,7 @@ def _conversations(member_dir: Path) -> tuple[str, pl.DataFrame, type[StrictMode
         member_dir, "messages", ["conversation_id", "message_id", "sender_id", "sent_at", "text"]
     )
     if conversations is None or messages is None:
-        return None
+        return []
     grouped = messages.group_by("conversation_id", maintain_order=True).agg(
         messages=pl.struct("message_id", "sender_id", "sent_at", "text")
     )
@@ -295,12 +288,7 @@ def _conversations(member_dir: Path) -> tuple[str, pl.DataFrame, type[StrictMode
         .agg(
             participants=pl.struct(
                 participant_id=pl.col("participant_ids"),
-                subject=pl.lit(
-                    None,
-                    dtype=pl.Struct(
-                        {"kind": pl.Utf8, "pseudonym": pl.Utf8, "key_version": pl.Int64}
-                    ),
-                ),
+                subject=pl.lit(None, dtype=_SUBJECT_REF),
                 age_band=pl.col("participant_age_bands"),
             )
         )
@@ -317,17 +305,20 @@ def _conversations(member_dir: Path) -> tuple[str, pl.DataFrame, type[StrictMode
             "messages",
         )
     )
-    return "conversations", frame, Conversation
+    return [("conversations", frame, Conversation)]
 
 
-def _identity_keys(frame: pl.DataFrame, keys: _Keys) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "email": keys.hashes(IdentifierKind.EMAIL, frame["email"]),
-            "phone": keys.hashes(IdentifierKind.PHONE, frame["phone"]),
-            "clk": keys.clks(frame),
-        }
+def _with_identity_keys(records: pl.DataFrame, keys: _Keys) -> pl.DataFrame:
+    """The records plus ``email_key``, ``phone_key`` (pseudonyms) and ``clk``."""
+    return records.with_columns(
+        email_key=keys.hashes(IdentifierKind.EMAIL, records["email"]),
+        phone_key=keys.hashes(IdentifierKind.PHONE, records["phone"]),
+        clk=keys.clks(records),
     )
+
+
+def _identifier_refs(keys: _Keys) -> pl.Expr:
+    return keys.refs([(IdentifierKind.EMAIL, "email_key"), (IdentifierKind.PHONE, "phone_key")])
 
 
 _JUSTICE_COLUMNS = [
@@ -345,21 +336,16 @@ _JUSTICE_COLUMNS = [
 ]
 
 
-def _registry_entries(
-    member_dir: Path, keys: _Keys
-) -> tuple[str, pl.DataFrame, type[StrictModel]] | None:
+def _justice(member_dir: Path, member: Member, keys: _Keys) -> list[_Output]:
+    """Registry entries and cohort labels from one read of the records and one set of keys."""
     records = _read(member_dir, "justice_records", _JUSTICE_COLUMNS)
     if records is None:
-        return None
-    hashed = _identity_keys(records, keys)
-    frame = pl.concat(
-        [records, hashed.rename({"email": "email_key", "phone": "phone_key"})], how="horizontal"
-    ).select(
+        return []
+    keyed = _with_identity_keys(records, keys)
+    entries = keyed.select(
         record_type=pl.lit("registry_entry"),
         entry_id=pl.col("record_id"),
-        subjects=keys.refs(
-            [(IdentifierKind.EMAIL, "email_key"), (IdentifierKind.PHONE, "phone_key")]
-        ),
+        subjects=_identifier_refs(keys),
         clk=pl.col("clk"),
         typology=pl.col("typology"),
         convicted_month=pl.col("convicted_month"),
@@ -367,52 +353,33 @@ def _registry_entries(
         registered_until=pl.col("registered_until"),
         status=pl.col("status"),
     )
-    return "registry_entries", frame, RegistryEntry
-
-
-def _justice_labels(
-    member_dir: Path, member: Member, keys: _Keys
-) -> tuple[str, pl.DataFrame, type[StrictModel]] | None:
-    records = _read(member_dir, "justice_records", _JUSTICE_COLUMNS)
-    if records is None:
-        return None
-    return (
-        "cohort_labels",
-        _labels(records, keys, "convicted_offender", member.kind.value, pl.col("convicted_month")),
-        CohortLabel,
+    labels = _labels(
+        keyed, keys, "convicted_offender", member.kind.value, pl.col("convicted_month")
     )
+    return [("registry_entries", entries, RegistryEntry), ("cohort_labels", labels, CohortLabel)]
 
 
-def _children_labels(
-    member_dir: Path, keys: _Keys
-) -> tuple[str, pl.DataFrame, type[StrictModel]] | None:
+def _children_labels(member_dir: Path, keys: _Keys) -> list[_Output]:
     records = _read(
         member_dir,
         "children_known",
         ["record_id", "given_name", "family_name", "dob", "email", "phone", "known_since"],
     )
     if records is None:
-        return None
-    return (
-        "cohort_labels",
-        _labels(records, keys, "vulnerable_child", "local_authority", pl.col("known_since")),
-        CohortLabel,
-    )
+        return []
+    keyed = _with_identity_keys(records, keys)
+    labels = _labels(keyed, keys, "vulnerable_child", "local_authority", pl.col("known_since"))
+    return [("cohort_labels", labels, CohortLabel)]
 
 
 def _labels(
-    records: pl.DataFrame, keys: _Keys, cohort: str, source_kind: str, month: pl.Expr
+    keyed: pl.DataFrame, keys: _Keys, cohort: str, source_kind: str, month: pl.Expr
 ) -> pl.DataFrame:
-    hashed = _identity_keys(records, keys).rename({"email": "email_key", "phone": "phone_key"})
-    return pl.concat([records, hashed], how="horizontal").select(
+    return keyed.select(
         record_type=pl.lit("cohort_label"),
         label_id=pl.col("record_id"),
-        subject=pl.lit(
-            None, dtype=pl.Struct({"kind": pl.Utf8, "pseudonym": pl.Utf8, "key_version": pl.Int64})
-        ),
-        identifiers=keys.refs(
-            [(IdentifierKind.EMAIL, "email_key"), (IdentifierKind.PHONE, "phone_key")]
-        ),
+        subject=pl.lit(None, dtype=_SUBJECT_REF),
+        identifiers=_identifier_refs(keys),
         clk=pl.col("clk"),
         cohort=pl.lit(cohort),
         source_kind=pl.lit(source_kind),
@@ -427,10 +394,6 @@ def _validate(
     adapter: TypeAdapter[list[Any]] = TypeAdapter(list[model])  # type: ignore[valid-type]
     for start in range(0, frame.height, chunk):
         rows = frame.slice(start, chunk).to_dicts()
-        for row in rows:
-            for name, value in list(row.items()):
-                if value is None and name not in model.model_fields:
-                    del row[name]
         try:
             adapter.validate_python(rows)
         except ValidationError as exc:
