@@ -137,6 +137,10 @@ def test_bayes_auroc_grows_with_effect() -> None:
 def test_rank_auroc_handles_ties() -> None:
     assert rank_auroc(np.array([1.0, 1.0]), np.array([1.0, 1.0])) == 0.5
     assert rank_auroc(np.array([2.0, 3.0]), np.array([0.0, 1.0])) == 1.0
+    rng = np.random.default_rng(0)
+    cases, controls = rng.integers(0, 5, 300).astype(float), rng.integers(0, 4, 400).astype(float)
+    pairwise = (cases[:, None] > controls[None, :]) + 0.5 * (cases[:, None] == controls[None, :])
+    assert rank_auroc(cases, controls) == pytest.approx(pairwise.mean(), abs=1e-12)
 
 
 @pytest.mark.parametrize("bias", [0.0, 0.8])

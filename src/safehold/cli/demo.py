@@ -125,7 +125,7 @@ def _print_example(exchange_dir: Path) -> None:
     path = exchange_dir / "plat-small-1" / "behaviour.parquet"
     if not path.exists():
         return
-    row = pl.read_parquet(path).head(1).to_dicts()[0]
+    row = pl.read_parquet(path, n_rows=1).to_dicts()[0]
     shown = {k: v for k, v in row.items() if v is not None}
     text = json.dumps(dict(list(shown.items())[:12]), indent=2, default=str)
     console.print(

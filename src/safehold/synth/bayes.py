@@ -25,13 +25,10 @@ def rank_auroc(cases: npt.NDArray[np.floating], controls: npt.NDArray[np.floatin
         return float("nan")
     values = np.concatenate([cases, controls])
     order = values.argsort(kind="mergesort")
+    # Tied values share the mean of the ranks they span.
+    _, first, counts = np.unique(values[order], return_index=True, return_counts=True)
     ranks = np.empty(values.size, dtype=np.float64)
-    ranks[order] = np.arange(1, values.size + 1)
-    # Average ranks over ties.
-    sorted_values = values[order]
-    _, first, counts = np.unique(sorted_values, return_index=True, return_counts=True)
-    mean_rank = first + (counts + 1) / 2.0
-    ranks[order] = np.repeat(mean_rank, counts)
+    ranks[order] = np.repeat(first + (counts + 1) / 2.0, counts)
     u = ranks[: cases.size].sum() - cases.size * (cases.size + 1) / 2.0
     return float(u / (cases.size * controls.size))
 
