@@ -21,6 +21,8 @@ settings.register_profile(
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+pytest_plugins = ["pytester"]
+
 SERVICES = {"postgresql": 5432, "nats": 4222, "redis": 6379}
 _skipped: list[str] = []
 
