@@ -63,6 +63,7 @@ class _Keys:
         self.pseudonymiser = Pseudonymiser(key, phone_region=region)
         self.clk = ClkEncoder.from_coalition_key(key)
         self.rejected = 0
+        self._accounts: dict[str, str | None] = {}
 
     def hashes(
         self, kind: IdentifierKind, values: pl.Series, platform: str | None = None
@@ -73,6 +74,18 @@ class _Keys:
             1 for r, o in zip(raw, out, strict=True) if r is not None and o is None
         )
         return pl.Series(out, dtype=pl.Utf8)
+
+    def accounts(self, values: pl.Series, platform: str) -> pl.Series:
+        """Account pseudonyms; accounts, behaviour and both ends of every contact event name
+        the same accounts, so each is normalised and hashed once per member."""
+        new = [v for v in values.drop_nulls().unique().to_list() if v not in self._accounts]
+        if new:
+            hashed = self.pseudonymiser.pseudonymise_many(
+                IdentifierKind.ACCOUNT, new, platform=platform, on_invalid="none"
+            )
+            self.rejected += sum(1 for h in hashed if h is None)
+            self._accounts.update(zip(new, hashed, strict=True))
+        return values.replace_strict(self._accounts, default=None, return_dtype=pl.Utf8)
 
     def ref(self, kind: IdentifierKind, column: str) -> pl.Expr:
         """A SubjectRef struct from a column of hex pseudonyms (null stays null)."""
@@ -179,10 +192,6 @@ def _read(member_dir: Path, name: str, required: Iterable[str]) -> pl.DataFrame 
     return frame
 
 
-def _account_pseudonyms(frame: pl.DataFrame, column: str, member: Member, keys: _Keys) -> pl.Series:
-    return keys.hashes(IdentifierKind.ACCOUNT, frame[column], platform=member.member_id)
-
-
 def _account_keys(member_dir: Path, member: Member, keys: _Keys) -> list[_Output]:
     accounts = _read(
         member_dir,
@@ -193,7 +202,7 @@ def _account_keys(member_dir: Path, member: Member, keys: _Keys) -> list[_Output
         return []
     hashed = pl.DataFrame(
         {
-            "account": _account_pseudonyms(accounts, "account_id", member, keys),
+            "account": keys.accounts(accounts["account_id"], member.member_id),
             "email": keys.hashes(IdentifierKind.EMAIL, accounts["email"]),
             "phone": keys.hashes(IdentifierKind.PHONE, accounts["phone"]),
             "username": keys.hashes(
@@ -223,9 +232,7 @@ def _behaviour(member_dir: Path, member: Member, keys: _Keys) -> list[_Output]:
     )
     if behaviour is None:
         return []
-    frame = behaviour.with_columns(
-        account=_account_pseudonyms(behaviour, "account_id", member, keys)
-    )
+    frame = behaviour.with_columns(account=keys.accounts(behaviour["account_id"], member.member_id))
     frame = frame.select(
         record_type=pl.lit("behaviour"),
         subject=keys.ref(IdentifierKind.ACCOUNT, "account"),
@@ -250,8 +257,8 @@ def _contact_events(member_dir: Path, member: Member, keys: _Keys) -> list[_Outp
     if events is None:
         return []
     frame = events.with_columns(
-        sender=_account_pseudonyms(events, "sender_account", member, keys),
-        recipient=_account_pseudonyms(events, "recipient_account", member, keys),
+        sender=keys.accounts(events["sender_account"], member.member_id),
+        recipient=keys.accounts(events["recipient_account"], member.member_id),
     )
     optional = [c for c in ("recipient_age_band", "sender_age_band") if c in events.columns]
     frame = frame.select(
