@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.databases import postgres_database, sqlite_url
 
 # Shared machines are slow and noisy: no per-example deadline. Under CI the examples are
 # derandomised so that a landing never depends on luck; locally they keep exploring.
@@ -56,3 +59,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
         for line in _skipped:
             terminalreporter.write_line(f"  {line}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    require_service: Callable[[str], None],
+) -> Iterator[str]:
+    """Each test that asks for a database runs twice: on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    require_service("postgresql")
+    with postgres_database() as url:
+        yield url

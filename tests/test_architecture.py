@@ -14,7 +14,10 @@ ALLOWED: dict[str, set[str]] = {
     "exchange": set(),
     "identity": {"exchange"},
     "synth": {"exchange", "identity"},
-    "cli": {"exchange", "identity", "synth"},
+    "store": {"exchange"},
+    "hub": {"exchange", "identity", "store"},
+    "client": {"exchange"},
+    "cli": {"exchange", "identity", "synth", "store", "hub", "client"},
 }
 
 

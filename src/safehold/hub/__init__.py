@@ -1,0 +1,5 @@
+"""The coalition hub: a FastAPI service with versioned routes under ``/v1`` for member
+administration, batch ingest, registry checks and platform signals, API-key
+authentication, one policy table that decides which role may call which route and write
+which record type, and the audit of every request that touches personal data. It may
+import every package of ours except ``synth`` and ``cli``; storage goes through ``store``."""

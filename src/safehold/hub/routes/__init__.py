@@ -1,0 +1,9 @@
+"""The hub's routers, one module per area; ``ROUTERS`` is what the app includes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from safehold.hub.routes import admin, audit, meta
+
+ROUTERS: tuple[APIRouter, ...] = (meta.router, admin.router, audit.router)
