@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from safehold import __version__
-from safehold.cli import demo, member, schema, synth
+from safehold.cli import audit, demo, hub, member, schema, synth
 
 app = typer.Typer(
     name="safehold",
@@ -17,6 +17,8 @@ app = typer.Typer(
 app.add_typer(schema.app, name="schema")
 app.add_typer(synth.app, name="synth")
 app.add_typer(member.app, name="member")
+app.add_typer(hub.app, name="hub")
+app.add_typer(audit.app, name="audit")
 app.command("demo")(demo.demo)
 
 

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from safehold.hub.routes import admin, audit, meta
+from safehold.hub.routes import admin, audit, batches, meta, registry, signals
 
-ROUTERS: tuple[APIRouter, ...] = (meta.router, admin.router, audit.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    meta.router,
+    admin.router,
+    batches.router,
+    registry.router,
+    signals.router,
+    audit.router,
+)
