@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -94,12 +95,7 @@ def event_hash(prev_hash: str, row: AuditEventRow) -> str:
 
 def append(session: Session, event: AuditEvent) -> AuditEventRow:
     """Append inside the caller's transaction (it commits or rolls back with the write)."""
-    head = session.execute(
-        select(AuditHeadRow).where(AuditHeadRow.head_id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHeadRow(head_id=1, seq=0, hash=GENESIS)
-        session.add(head)
+    head = _locked_head(session)
     at = event.at or utcnow()  # microseconds survive SQLite and PostgreSQL alike
     row = AuditEventRow(
         seq=head.seq + 1,
@@ -119,6 +115,24 @@ def append(session: Session, event: AuditEvent) -> AuditEventRow:
     head.seq, head.hash = row.seq, row.hash
     session.flush()
     return row
+
+
+def _locked_head(session: Session) -> AuditHeadRow:
+    """The head row, locked until the transaction ends. On an empty chain it is created first
+    with ON CONFLICT DO NOTHING: concurrent first writers (PostgreSQL) would otherwise both
+    insert it and all but one fail; the loser waits, then reads and locks the winner's row."""
+    query = select(AuditHeadRow).where(AuditHeadRow.head_id == 1).with_for_update()
+    head = session.execute(query).scalar_one_or_none()
+    if head is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(
+            insert(AuditHeadRow)
+            .values(head_id=1, seq=0, hash=GENESIS)
+            .on_conflict_do_nothing(index_elements=["head_id"])
+        )
+        head = session.execute(query).scalar_one()
+    return head
 
 
 def _plain(detail: dict[str, Any]) -> dict[str, Any]:
