@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
+
+from safehold.store import credentials
 
 from tests.databases import postgres_database, sqlite_url
 
@@ -25,6 +28,10 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 pytest_plugins = ["pytester"]
+
+# Argon2 is slow on purpose; tests issue hundreds of keys, so they hash with the cheapest
+# parameters the library allows. The code path (hash, verify, cache) is the production one.
+credentials._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 SERVICES = {"postgresql": 5432, "nats": 4222, "redis": 6379}
 _skipped: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 
@@ -33,3 +34,19 @@ class ApiError(Exception):
 async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422 echoes the input back; ours names the field and the reason only,
+    so that no identifier or secret sent in a request comes back in an error."""
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+            or "(body)",
+            "reason": str(error.get("msg", "invalid")),
+        }
+        for error in exc.errors()
+    ]
+    error = ApiError(422, "invalid_request", "the request does not match the API", details)
+    return JSONResponse(error.body(), status_code=422)
