@@ -16,7 +16,6 @@ from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 
 from safehold.store import credentials
-
 from tests.databases import postgres_database, sqlite_url
 
 # Shared machines are slow and noisy: no per-example deadline. Under CI the examples are

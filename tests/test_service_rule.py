@@ -23,6 +23,7 @@ def _run(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, required: str
 ) -> pytest.RunResult:
     monkeypatch.setenv("SAFEHOLD_REQUIRE_SERVICES", required)
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1]))  # conftest imports tests.*
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_service=TEST)
     return pytester.runpytest_subprocess("-p", "no:cacheprovider")

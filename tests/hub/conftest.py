@@ -20,8 +20,12 @@ from safehold.store.members import Actor, add_member, issue_key
 SETUP = Actor("test-setup", "operator")
 
 MEMBERS: dict[str, Member] = {
-    "plat-a": Member(member_id="plat-a", name="Platform A", kind=MemberKind.PLATFORM, size_band=SizeBand.LARGE),
-    "plat-b": Member(member_id="plat-b", name="Platform B", kind=MemberKind.PLATFORM, size_band=SizeBand.SMALL),
+    "plat-a": Member(
+        member_id="plat-a", name="Platform A", kind=MemberKind.PLATFORM, size_band=SizeBand.LARGE
+    ),
+    "plat-b": Member(
+        member_id="plat-b", name="Platform B", kind=MemberKind.PLATFORM, size_band=SizeBand.SMALL
+    ),
     "police-1": Member(member_id="police-1", name="Police", kind=MemberKind.POLICE),
     "probation-1": Member(member_id="probation-1", name="Probation", kind=MemberKind.PROBATION),
     "court-1": Member(member_id="court-1", name="Court", kind=MemberKind.COURT),
