@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from safehold.cli.console import console, fail, step_progress
+from safehold.cli.demo_hub import print_hub_run, run_hub
 from safehold.cli.synth import print_summary
 from safehold.identity import SecretError, generate_secret_file, load_coalition_key
 from safehold.identity.prepare import PreparedMember, find_raw_identifiers, prepare_member
@@ -82,12 +83,18 @@ def demo(
     )
     _print_example(exchange_dir)
 
+    console.rule("[bold]3. The coalition hub")
+    run = run_hub(world_dir, exchange_dir, data_dir, key)
+    print_hub_run(run)
+
     console.rule("[bold]What next")
     console.print(
         f"- Member-side raw data: {world_dir / 'members'}\n"
         f"- What would travel to the hub (exchange format v1, pseudonymised): {exchange_dir}\n"
         f"- Ground truth for judging studies and screening: {world_dir / 'truth'}; summary in {world_dir / 'world.json'}\n"
         "- The exchange format: docs/data-dictionary.md, or `safehold schema export schemas/`\n"
+        f"- The demo hub's database and audit trail: {run.hub_dir}; serve it with "
+        f"`SAFEHOLD_DATA_DIR={run.hub_dir} safehold hub serve` and open /docs\n"
         "- A bigger world, or one with no distinctive signal: "
         "`safehold synth world --people 1000000 --effect 0 --out safehold-data/null-world`"
     )
