@@ -170,3 +170,33 @@ def test_invalid_requests_are_named_not_echoed(hub: Hub) -> None:
     assert body["error"] == "invalid_request"
     assert body["details"] and body["details"][0]["field"] == "kind"
     assert secret_looking not in response.text
+
+
+def test_a_platform_cannot_read_another_platforms_records(hub: Hub) -> None:
+    from tests.store.test_ingest import batch_dict, platform_records
+
+    records = [r for r in platform_records() if r["record_type"] != "signal"]
+    sent = hub.client.post(
+        "/v1/batches", json=batch_dict("plat-a", records), headers=hub.headers(member="plat-a")
+    )
+    assert sent.status_code == 201, sent.text
+    private = set(HEX64.findall(json.dumps(records)))
+    assert private, "the records must carry pseudonyms for this test to mean anything"
+    paths = [
+        path
+        for path, item in hub.client.get("/openapi.json").json()["paths"].items()
+        if "get" in item and "{" not in path
+    ]
+    for path in paths:
+        seen = hub.client.get(path, headers=hub.headers(member="plat-b"), params={"since": 0})
+        leaked = private & set(HEX64.findall(seen.text))
+        assert not leaked, f"plat-b read plat-a's pseudonyms from {path}"
+    # Asking the registry about plat-a's accounts tells plat-b nothing: they are not on it.
+    subject = records[0]["subject"]
+    check = hub.client.post(
+        "/v1/registry/check",
+        json={"accounts": [{"ref": "r0", "identifiers": [subject]}]},
+        headers=hub.headers(member="plat-b"),
+    )
+    assert check.status_code == 200
+    assert check.json()["results"] == [{"ref": "r0", "match": False, "typology": None}]
