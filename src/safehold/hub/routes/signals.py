@@ -19,15 +19,15 @@ from safehold.exchange import Signal
 from safehold.hub.auth import Principal, authorize
 from safehold.hub.context import DbSession
 from safehold.hub.errors import ApiError
-from safehold.hub.policy import Action
-from safehold.hub.routes.registry import (
+from safehold.hub.json_requests import (
     RawBody,
     audit_refusals,
     member_of,
     parse_json,
-    refusal,
+    refuse_repeats,
     request_schema,
 )
+from safehold.hub.policy import Action
 from safehold.store import audit
 from safehold.store.audit import Outcome
 from safehold.store.signals import (
@@ -97,19 +97,15 @@ def post_signals(
 
 
 def _refuse_repeated_ids(signals: list[Signal]) -> None:
-    first: dict[str, int] = {}
-    details = [
-        {
-            "index": index,
-            "field": "signal_id",
-            "reason": f"repeats the signal_id of signal {first[signal.signal_id]}; each signal "
-            "may appear once per request: remove or merge the repeat",
-        }
-        for index, signal in enumerate(signals)
-        if first.setdefault(signal.signal_id, index) != index
-    ]
-    if details:
-        raise refusal("signals_rejected", details, "signals", _UNSTORED)
+    refuse_repeats(
+        [s.signal_id for s in signals],
+        "signal_id",
+        "signal",
+        "each signal may appear once per request: remove or merge the repeat",
+        code="signals_rejected",
+        items="signals",
+        effect=_UNSTORED,
+    )
 
 
 @router.delete(
