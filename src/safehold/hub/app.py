@@ -6,10 +6,16 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from safehold import __version__
 from safehold.hub.context import HubContext
-from safehold.hub.errors import ApiError, api_error_handler, validation_error_handler
+from safehold.hub.errors import (
+    ApiError,
+    api_error_handler,
+    database_error_handler,
+    validation_error_handler,
+)
 from safehold.hub.routes import ROUTERS
 from safehold.hub.settings import HubSettings
 from safehold.store.audit import AuditLog
@@ -49,6 +55,7 @@ def create_app(settings: HubSettings | None = None, engine: Engine | None = None
     )
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(DBAPIError, database_error_handler)
     for router in ROUTERS:
         app.include_router(router)
     if settings.cors_origins:

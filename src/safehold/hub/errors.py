@@ -8,6 +8,9 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from safehold.hub.context import hub_context
+from safehold.store.audit import AuditEvent, Outcome
+
 
 class ApiError(Exception):
     """Raised by routes and dependencies; becomes a JSON error body with a clear message."""
@@ -50,3 +53,31 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
     ]
     error = ApiError(422, "invalid_request", "the request does not match the API", details)
     return JSONResponse(error.body(), status_code=422)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """The database is unreachable or failed mid-request: every transaction of the request
+    was rolled back, so the client may retry as it was. The event goes to the audit spool
+    if the database cannot take it."""
+    hub_context(request).audit.record(
+        AuditEvent(
+            actor="hub",
+            role="none",
+            action="request",
+            outcome=Outcome.ERROR,
+            detail={
+                "path": request.url.path,
+                "method": request.method,
+                "error": "database_unavailable",
+                "exception": type(exc).__name__,
+            },
+        )
+    )
+    error = ApiError(
+        503,
+        "database_unavailable",
+        "the hub's database is unavailable; nothing from this request was stored: "
+        "retry the same request later",
+        headers={"Retry-After": "30"},
+    )
+    return JSONResponse(error.body(), status_code=503, headers=error.headers)
