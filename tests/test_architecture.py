@@ -17,7 +17,8 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"exchange"},
     "hub": {"exchange", "identity", "store"},
     "client": {"exchange"},
-    "cli": {"exchange", "identity", "synth", "store", "hub", "client"},
+    "conversation": {"exchange"},
+    "cli": {"exchange", "identity", "synth", "store", "hub", "client", "conversation"},
 }
 
 
