@@ -96,7 +96,9 @@ def test_score_command_writes_one_line_per_conversation(
     assert g1["first_warning_message_id"] == f"m{g1['messages_to_warning'] - 1}"
     texts = {f"m{i}": t for i, (t, _) in enumerate(GROOMING_LIKE)}
     spans = {texts[e["message_id"]][e["start"] : e["end"]] for e in g1["evidence"]}
-    assert "our secret" in spans
+    assert spans and "so mature" in spans  # the flagged opener that led to the warning
+    warned_at = g1["messages_to_warning"]
+    assert all(int(e["message_id"][1:]) < warned_at for e in g1["evidence"])
     assert set(g1["evidence"][0]) == {"message_id", "stage", "start", "end"}
     assert rows["o1"]["label"] == "no_risk"
     assert rows["o1"]["messages_to_warning"] is None

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
-from safehold.conversation.lexicon import find_phrases, stage_hits
-from safehold.conversation.types import STAGES
+from safehold.conversation.lexicon import (
+    _COMBINED,
+    _GROUP_STAGE,
+    STAGE_PATTERNS,
+    expand_leading,
+    find_phrases,
+    stage_hits,
+)
+from safehold.conversation.types import STAGES, LabelledConversation
 
 
 @pytest.mark.parametrize(
@@ -73,3 +82,27 @@ def test_fast_single_row_equals_the_batch_row() -> None:
         dense = np.zeros(matrix.shape[1])
         dense[columns] = values
         assert np.allclose(dense, matrix[i].toarray()[0])
+
+
+def test_expanding_leading_groups_keeps_the_order_of_trial() -> None:
+    assert expand_leading("(?:a|b(?:c|d))x(?:y|z)") == ["ax(?:y|z)", "b(?:c|d)x(?:y|z)"]
+    assert expand_leading("(?:yo)?urself") == ["(?:yo)?urself"]  # quantified: kept whole
+    assert expand_leading("(?:x|)y") == ["(?:x|)y"]  # an empty alternative: kept whole
+
+
+def test_fast_scan_equals_one_group_per_stage(small_data: list[LabelledConversation]) -> None:
+    """The expanded alternation finds the same spans with the same stages as the plain
+    one (one named group per stage, patterns in order) on every synthetic text."""
+    reference = re.compile(
+        r"\b(?=[a-z0-9])(?:"
+        + "|".join(
+            f"(?P<{stage}>{'|'.join(f'(?:{p[2:]})' for p in patterns)})"
+            for stage, patterns in STAGE_PATTERNS.items()
+        )
+        + ")"
+    )
+    joined = "\x00".join(m.text.lower() for c in small_data for m in c.messages)
+    expected = [(m.span(), STAGES.index(m.lastgroup or "")) for m in reference.finditer(joined)]
+    got = [(m.span(), _GROUP_STAGE[m.lastgroup or ""]) for m in _COMBINED.finditer(joined)]
+    assert len(expected) > 100
+    assert got == expected

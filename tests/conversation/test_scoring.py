@@ -8,8 +8,11 @@ from datetime import timedelta
 
 import pytest
 
+from safehold.conversation.batch import message_probabilities
+from safehold.conversation.evidence import message_evidence
 from safehold.conversation.features import MAX_CHARS
 from safehold.conversation.model import RiskModel
+from safehold.conversation.training import with_threshold
 from safehold.conversation.types import ChatMessage, LabelledConversation
 
 from .conftest import GROOMING_LIKE, T0, chat
@@ -60,15 +63,42 @@ def test_grooming_pattern_warns_early_with_exact_evidence(small_model: RiskModel
     assert result.messages_to_warning <= len(messages)
     assert result.first_warning_message_id == messages[result.messages_to_warning - 1].message_id
     by_id = {m.message_id: m.text for m in messages}
-    phrases = {
-        (e.message_id, e.stage, by_id[e.message_id][e.start : e.end]) for e in result.evidence
-    }
+    position = {m.message_id: i for i, m in enumerate(messages)}
+    assert result.evidence
+    for e in result.evidence:  # what made the warning: adult lines up to the warning
+        assert position[e.message_id] < result.messages_to_warning
+        assert position[e.message_id] % 2 == 0
+        assert by_id[e.message_id][e.start : e.end].strip() == by_id[e.message_id][e.start : e.end]
+    assert {"exclusivity_secrecy", "meeting"} <= set(result.stages_seen)
+
+
+def test_evidence_spans_of_flagged_messages_are_exact(small_model: RiskModel) -> None:
+    messages = chat(GROOMING_LIKE)
+    texts = [m.text for m in messages]
+    matrix = small_model.vectoriser.transform(texts)
+    probs = message_probabilities(small_model, matrix)
+    phrases = set()
+    for i in (2, 4, 10):
+        for e in message_evidence(small_model, messages[i], texts[i], probs[i]):
+            phrases.add((e.message_id, e.stage, texts[i][e.start : e.end]))
     assert ("m4", "exclusivity_secrecy", "our secret") in phrases
     assert ("m4", "exclusivity_secrecy", "don't tell") in phrases
     assert ("m2", "risk_assessment", "does your mum check") in phrases
     assert ("m10", "meeting", "pick you up") in phrases
-    assert not any(e.message_id in {"m1", "m3", "m5"} for e in result.evidence)  # child replies
-    assert {"exclusivity_secrecy", "meeting"} <= set(result.stages_seen)
+
+
+def test_evidence_stops_at_the_first_warning(small_model: RiskModel) -> None:
+    """Warn at once (threshold just above zero): only the first message can be evidence,
+    in batch and incrementally alike."""
+    messages = chat(GROOMING_LIKE)
+    eager = with_threshold(small_model, 1e-6)
+    batch = eager.score_conversation(messages)
+    scorer = eager.scorer()
+    for message in messages:
+        scorer.update(message)
+    assert batch.messages_to_warning == 1
+    assert {e.message_id for e in batch.evidence} <= {"m0"}
+    assert scorer.result().evidence == batch.evidence
 
 
 def test_ordinary_chat_does_not_warn(small_model: RiskModel) -> None:
@@ -174,3 +204,18 @@ def test_lone_surrogate_from_json_is_scored(small_model: RiskModel) -> None:
     for m in messages:
         scorer.update(m)
     assert scorer.result().risk == pytest.approx(batch.risk)
+
+
+@pytest.mark.parametrize(
+    "prefix", ["🙂🙂 ", "İstanbul İİ ", "привет 你好 ", "Straße ﬁ ", "👨‍👩‍👧 "]
+)
+def test_evidence_spans_hold_after_emoji_and_other_scripts(
+    small_model: RiskModel, prefix: str
+) -> None:
+    """Spans count Python code points in the original text, even where lower-casing
+    changes a text's length (İ) or one visible emoji is several code points."""
+    eager = with_threshold(small_model, 1e-6)
+    text = prefix + "this is our secret, don't tell anyone"
+    result = eager.score_conversation(chat([(text, "adult")]))
+    phrases = {text[e.start : e.end] for e in result.evidence}
+    assert {"our secret", "don't tell"} <= phrases

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -119,6 +120,9 @@ def evaluate(
         ),
     ] = None,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
+    no_lexicon: Annotated[
+        bool, typer.Option("--no-lexicon", help="Train without the hand-written stage lexicon.")
+    ] = False,
 ) -> None:
     """Evaluate the risk model on phrasing families it never saw in training."""
     from safehold.conversation.training import train
@@ -135,7 +139,7 @@ def evaluate(
     except ValueError as exc:
         fail(f"--test-families: {exc}")
     report = run_evaluation(
-        train,
+        partial(train, use_lexicon=False) if no_lexicon else train,
         folds,
         conversations=conversations,
         test_conversations=n_test,

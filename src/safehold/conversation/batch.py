@@ -1,9 +1,11 @@
 """Batch scoring: many conversations at once, vectorised end to end.
 
 Why: a platform stream and a seized phone both bring hundreds of thousands of messages.
-One hashing call over every text, one sparse matrix product for the stage probabilities,
+One numpy hashing pass over every text (a known minor's messages are not read: the
+context ignores their stages), one sparse matrix product for the stage probabilities,
 segmented cumulative numpy operations for the context, and Python only for building the
-result records (and for evidence, which only warned conversations need).
+result records (and for evidence, which only warned conversations need, and only up to
+their first warning).
 """
 
 from __future__ import annotations
@@ -51,8 +53,35 @@ def message_probabilities(model: RiskModel, features: sp.csr_matrix) -> Floats:
     return softmax(logits + model.message_intercept)
 
 
+def read_texts(
+    model: RiskModel, texts: Sequence[str], minor: npt.NDArray[np.bool_]
+) -> tuple[Floats, Floats]:
+    """Stage probabilities and lexicon hits per message. A known minor's message is not
+    read at all: the context weighs only the other side's stages (a child is never taken
+    for the groomer), so its row is 'no stage' and no lexicon hit, as in the scorer."""
+    n = len(texts)
+    probs = np.zeros((n, len(STAGES) + 1), dtype=np.float64)
+    probs[:, 0] = 1.0
+    lexicon = np.zeros((n, len(STAGES)), dtype=np.float64)
+    read = np.flatnonzero(~minor)
+    if read.size == n:
+        matrix, lexicon = model.vectoriser.transform_with_hits(texts)
+        return message_probabilities(model, matrix), lexicon
+    if read.size:
+        matrix, hits = model.vectoriser.transform_with_hits([texts[i] for i in read.tolist()])
+        probs[read] = message_probabilities(model, matrix)
+        lexicon[read] = hits
+    return probs, lexicon
+
+
 def truncation_note(message_id: str, length: int) -> str:
     return f"message {message_id} has {length} characters; only the first {MAX_CHARS} were scored"
+
+
+STAGE_SETS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(s for j, s in enumerate(STAGES) if code >> j & 1) for code in range(1 << len(STAGES))
+)
+"""The stages named by each 6-bit code (bit j: STAGES[j] seen)."""
 
 
 def stages_from_max(stage_max: Floats) -> tuple[str, ...]:
@@ -83,13 +112,9 @@ def score_batch(
         "".join(texts).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate somewhere: replace, one char for one
         texts = [clean_text(t) for t in texts]
-    matrix = model.vectoriser.transform(texts)
-    probs = message_probabilities(model, matrix)
-    lexicon_start = matrix.shape[1] - len(STAGES)
-    lexicon = (matrix[:, lexicon_start:].toarray() > 0).astype(np.float64)
-
     bands = [m.sender_age_band for m in ordered]
     minor = np.fromiter((b in MINOR_BANDS for b in bands), dtype=np.bool_, count=n)
+    probs, lexicon = read_texts(model, texts, minor)
     adult = np.fromiter((b == "adult" for b in bands), dtype=np.bool_, count=n)
     known = minor | adult
     night = np.fromiter((is_night(m.sent_at.hour) for m in ordered), dtype=np.bool_, count=n)
@@ -115,44 +140,54 @@ def score_batch(
     warn_index = np.where(warn, np.arange(n), n)
     first_warn = np.minimum.reduceat(warn_index, starts)
     stage_max = context[:, : len(STAGES)]
-    lengths = [len(m.text) for m in ordered]
+    peak = np.maximum.reduceat(risk, starts).tolist()
+    notes_of: dict[int, list[str]] = {}
+    for i in np.flatnonzero(np.fromiter((len(m.text) for m in ordered), np.int64, n) > MAX_CHARS):
+        message = ordered[int(i)]
+        notes_of.setdefault(int(group[i]), []).append(
+            truncation_note(message.message_id, len(message.text))
+        )
+    if per_message:  # which stages are seen, as a 6-bit code per message -> shared tuples
+        seen_code = ((stage_max >= STAGE_SEEN) @ (1 << np.arange(len(STAGES)))).tolist()
+        ids = [m.message_id for m in ordered]
+        risk_list = risk.tolist()
     results: list[ConversationResult] = []
-    risk_list = risk.tolist()
     for g, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
         fw = int(first_warn[g])
         warned = fw < hi
-        notes = tuple(
-            truncation_note(ordered[i].message_id, lengths[i])
-            for i in range(lo, hi)
-            if lengths[i] > MAX_CHARS
-        )
+        # Evidence is what made the warning: flagged messages up to the first warning.
         evidence = (
-            collect_evidence(model, ordered[lo:hi], texts[lo:hi], probs[lo:hi], flag[lo:hi])
+            collect_evidence(
+                model,
+                ordered[lo : fw + 1],
+                texts[lo : fw + 1],
+                probs[lo : fw + 1],
+                flag[lo : fw + 1],
+            )
             if warned
             else ()
         )
         scores: tuple[MessageScore, ...] = ()
         if per_message:
-            seen_rows = stage_max[lo:hi] >= STAGE_SEEN
             scores = tuple(
-                MessageScore(
-                    message_id=ordered[i].message_id,
-                    risk=risk_list[i],
-                    stages=tuple(s for s, on in zip(STAGES, seen_rows[i - lo], strict=True) if on),
+                map(
+                    MessageScore,
+                    ids[lo:hi],
+                    risk_list[lo:hi],
+                    [STAGE_SETS[c] for c in seen_code[lo:hi]],
                 )
-                for i in range(lo, hi)
             )
         results.append(
             ConversationResult(
                 conversation_id=ordered[lo].conversation_id,
-                risk=float(risk[lo:hi].max()),
+                risk=peak[g],
                 label="risk" if warned else "no_risk",
                 messages_to_warning=fw - lo + 1 if warned else None,
                 first_warning_message_id=ordered[fw].message_id if warned else None,
                 evidence=evidence,
                 stages_seen=stages_from_max(stage_max[hi - 1]),
                 per_message=scores,
-                notes=notes,
+                notes=tuple(notes_of.get(g, ())),
             )
         )
     return results

@@ -1,9 +1,13 @@
 """Evidence for a warning: which messages, which stage, which characters.
 
-Why: a reviewer must see why without reading the whole conversation. For every flagged
-message we give the lexicon phrases it contains (exact character spans into the original
-text); a flagged message with no lexicon phrase gets the word or word pair whose weight
-pushed it most towards its most likely stage.
+Why: a reviewer must see why without reading the whole conversation. Evidence is what
+made the warning: the flagged messages up to and including the message that raised it
+(batch and incremental alike; the incremental scorer cannot know later messages, and
+building it for every later message cost more than the rest of batch scoring). For each
+we give the lexicon phrases it contains (exact character spans into the original text); a
+flagged message with no lexicon phrase gets the word or word pair whose weight pushed it
+most towards its most likely stage. The conversation's risk and stages seen still cover
+every message.
 """
 
 from __future__ import annotations

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 Floats = npt.NDArray[np.float64]
 
 FORMAT = "safehold.conversation.risk_model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: numpy-hashed word n-grams and 1/sqrt(count) scaling (version 1 used sklearn hashing)."""
 MODEL_JSON = "model.json"
 WEIGHTS_NPZ = "message_weights.npz"
 CLASSES: tuple[str, ...] = ("none", *STAGES)

@@ -2,8 +2,9 @@
 
 Why: the klaxon sees a live stream and must act on the message that just arrived without
 re-reading the conversation. The scorer keeps only running sums and maxima (the context
-state), the k-of-n window and the flagged messages' evidence; it gives exactly the
-numbers the batch path gives for the same messages in the same order.
+state), the k-of-n window and the evidence of the flagged messages up to the first
+warning; it gives the numbers the batch path gives for the same messages in the same
+order (equal up to float rounding: the row is built in plain Python here).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from safehold.conversation.batch import (
     KNOWN_BANDS,
     MINOR_BANDS,
+    Floats,
     sigmoid,
     softmax,
     stages_from_max,
@@ -65,14 +67,8 @@ class ConversationScorer:
         text, cut = truncate(clean_text(message.text))
         if cut:
             self._notes.append(truncation_note(message.message_id, len(message.text)))
-        columns, values = self.model.vectoriser.sparse_row(text)
-        logits = values @ self.model.message_weights[columns] + self.model.message_intercept
-        probs = softmax(logits[None, :])[0]
-        lexicon_start = self.model.text.dimension - len(STAGES)
-        lexicon = np.zeros(len(STAGES))
-        is_lexicon = columns >= lexicon_start
-        lexicon[columns[is_lexicon] - lexicon_start] = (values[is_lexicon] > 0).astype(np.float64)
         band = message.sender_age_band
+        probs, lexicon = self._read(text, band in MINOR_BANDS)
         t = message.sent_at.timestamp()
         if self._first_time is None:
             self._first_time = t
@@ -93,7 +89,7 @@ class ConversationScorer:
         self._peak = max(self._peak, risk)
         self._stage_max = row[: len(STAGES)]
         warn = self._window.update(flag, risk, self.model.threshold)
-        if flag:
+        if flag and self._warned_at is None:  # evidence: flagged messages up to the warning
             self._evidence.append(
                 (1.0 - float(probs[0]), message_evidence(self.model, message, text, probs))
             )
@@ -103,6 +99,22 @@ class ConversationScorer:
         score = MessageScore(message.message_id, risk, stages_from_max(self._stage_max))
         self._scores.append(score)
         return score
+
+    def _read(self, text: str, minor: bool) -> tuple[Floats, Floats]:
+        """Stage probabilities and lexicon hits of one message; a known minor's message is
+        not read (see ``batch.read_texts``)."""
+        lexicon = np.zeros(len(STAGES))
+        if minor:
+            probs = np.zeros(len(STAGES) + 1)
+            probs[0] = 1.0
+            return probs, lexicon
+        columns, values = self.model.vectoriser.sparse_row(text)
+        logits = values @ self.model.message_weights[columns] + self.model.message_intercept
+        lexicon_start = self.model.text.dimension - len(STAGES)
+        is_lexicon = columns >= lexicon_start
+        lexicon[columns[is_lexicon] - lexicon_start] = 1.0
+        probs_out: Floats = softmax(logits[None, :])[0]
+        return probs_out, lexicon
 
     def result(self) -> ConversationResult:
         if self._conversation_id is None:

@@ -223,10 +223,16 @@ def train(
     *,
     seed: int = 0,
     settings: TrainingSettings | None = None,
+    use_lexicon: bool | None = None,
 ) -> RiskModel:
     """Fit the message and conversation models and choose the threshold; the same
-    conversations, seed and settings always give the same model."""
+    conversations, seed and settings always give the same model. ``use_lexicon=False``
+    trains without the hand-written stage lexicon (its message columns and the
+    ``lexicon_stages`` context feature stay zero): the check that held-out figures do not
+    rest on a lexicon written by someone who could read the generator's templates."""
     settings = settings or TrainingSettings()
+    if use_lexicon is not None:
+        settings = replace(settings, text=replace(settings.text, use_lexicon=use_lexicon))
     conversations = [c for c in conversations if c.messages]
     if len(conversations) < 6:
         raise ValueError(
@@ -236,9 +242,8 @@ def train(
     masked = rng.random(len(conversations)) < settings.mask_bands_share
     table = _table(conversations, masked)
     vectoriser = TextVectoriser(settings.text)
-    features = vectoriser.transform(table.texts)
-    lexicon_start = features.shape[1] - 6
-    lexicon = (features[:, lexicon_start:].toarray() > 0).astype(np.float64)
+    features, lexicon = vectoriser.transform_with_hits(table.texts)
+    features.sum_duplicates()  # canonical form for the solver and column selection
 
     folds = _folds(conversations, seed)
     held_out_of = np.empty(len(conversations), dtype=np.int64)
@@ -283,6 +288,7 @@ def train(
             "message_c": settings.message_c,
             "context_c": settings.context_c,
             "mask_bands_share": settings.mask_bands_share,
+            "use_lexicon": settings.text.use_lexicon,
         },
         "out_of_fold_at_threshold": figures,
         "scikit_learn": sklearn.__version__,
