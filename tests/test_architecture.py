@@ -18,7 +18,18 @@ ALLOWED: dict[str, set[str]] = {
     "hub": {"exchange", "identity", "store"},
     "client": {"exchange"},
     "conversation": {"exchange"},
-    "cli": {"exchange", "identity", "synth", "store", "hub", "client", "conversation"},
+    "hashing": {"exchange"},
+    "cli": {
+        "exchange",
+        "identity",
+        "synth",
+        "store",
+        "hub",
+        "client",
+        "conversation",
+        "hashing",
+        "triage",
+    },
 }
 
 
