@@ -19,6 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "client": {"exchange"},
     "conversation": {"exchange"},
     "hashing": {"exchange"},
+    "triage": {"exchange", "identity", "hashing", "conversation"},
     "cli": {
         "exchange",
         "identity",

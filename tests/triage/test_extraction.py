@@ -1,0 +1,126 @@
+import io
+import os
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from safehold.triage.archives import open_extraction
+from safehold.triage.extraction import Limits, read_folder
+
+
+def _scratch(tmp_path: Path) -> Path:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(parents=True)
+    return scratch
+
+
+def _reasons(extraction) -> dict[str, str]:
+    return {n.path: n.reason for n in extraction.not_processed}
+
+
+def _mark_encrypted(archive: Path, name: bytes) -> None:
+    """Set the 'encrypted' flag of one member in the central directory, as a zip made
+    with a password would have it."""
+    data = bytearray(archive.read_bytes())
+    at = data.index(b"PK\x01\x02")
+    while True:
+        name_length = int.from_bytes(data[at + 28 : at + 30], "little")
+        extra = int.from_bytes(data[at + 30 : at + 32], "little")
+        comment = int.from_bytes(data[at + 32 : at + 34], "little")
+        if bytes(data[at + 46 : at + 46 + name_length]) == name:
+            data[at + 8] |= 0x1
+            break
+        at += 46 + name_length + extra + comment
+    archive.write_bytes(bytes(data))
+
+
+def test_zip_refuses_escaping_encrypted_and_linked_members(tmp_path: Path) -> None:
+    archive = tmp_path / "phone.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sdcard/DCIM/a.txt", "fine")
+        zf.writestr("../../evil.txt", "escape")
+        zf.writestr("/etc/evil.txt", "absolute")
+        zf.writestr("secret/locked.txt", "pretend ciphertext")
+        link = zipfile.ZipInfo("sdcard/link")
+        link.external_attr = 0o120777 << 16
+        zf.writestr(link, "/etc/passwd")
+    _mark_encrypted(archive, b"secret/locked.txt")
+    before = archive.read_bytes()
+    scratch = _scratch(tmp_path)
+    extraction = open_extraction(archive, scratch)
+    assert set(extraction.entries) == {"sdcard/DCIM/a.txt"}
+    reasons = _reasons(extraction)
+    assert "traversal" in reasons["../../evil.txt"]
+    assert "absolute" in reasons["/etc/evil.txt"]
+    assert "encrypted" in reasons["secret/locked.txt"]
+    assert "link" in reasons["sdcard/link"]
+    assert not (tmp_path / "evil.txt").exists()
+    assert all(p.resolve().is_relative_to(scratch.resolve()) for p in scratch.rglob("*"))
+    assert archive.read_bytes() == before
+
+
+def test_zip_bomb_is_stopped_by_ratio_and_by_counted_size(tmp_path: Path) -> None:
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("zeros.bin", b"\x00" * (20 << 20))
+        zf.writestr("ok.txt", "small")
+    extraction = open_extraction(archive, _scratch(tmp_path))
+    assert "zip bomb" in _reasons(extraction)["zeros.bin"]
+    assert "ok.txt" in extraction.entries
+    capped = open_extraction(
+        archive, _scratch(tmp_path / "b"), Limits(max_ratio=1e9, max_total_bytes=1 << 20)
+    )
+    assert "cap" in _reasons(capped)["zeros.bin"]
+    assert not (tmp_path / "b" / "scratch" / "zeros.bin").exists()
+
+
+def _tar_add(tf: tarfile.TarFile, name: str, data: bytes = b"x", **fields: object) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data) if not fields else 0
+    for key, value in fields.items():
+        setattr(info, key, value)
+    tf.addfile(info, io.BytesIO(data) if not fields else None)
+
+
+def test_tar_refuses_traversal_and_links_out_and_survives_truncation(tmp_path: Path) -> None:
+    archive = tmp_path / "phone.tar"
+    with tarfile.open(archive, "w") as tf:
+        _tar_add(tf, "data/ok.txt", b"hello")
+        _tar_add(tf, "data/../../up.txt")
+        _tar_add(tf, "data/out", type=tarfile.SYMTYPE, linkname="../../../etc/passwd")
+        _tar_add(tf, "data/in", type=tarfile.SYMTYPE, linkname="ok.txt")
+        _tar_add(tf, "data/big.bin", b"y" * 50_000)
+    extraction = open_extraction(archive, _scratch(tmp_path))
+    reasons = _reasons(extraction)
+    assert set(extraction.entries) == {"data/ok.txt", "data/big.bin"}
+    assert "traversal" in reasons["data/../../up.txt"]
+    assert "outside" in reasons["data/out"]
+    assert "not followed" in reasons["data/in"]
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(archive.read_bytes()[:20_000])  # inside big.bin
+    truncated = open_extraction(cut, _scratch(tmp_path / "t"))
+    assert "data/ok.txt" in truncated.entries
+    assert any("truncated" in n.reason for n in truncated.not_processed)
+
+
+def test_folder_links_pointing_out_are_not_followed(tmp_path: Path) -> None:
+    root = tmp_path / "device"
+    root.mkdir()
+    (root / "a.txt").write_text("a")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not evidence")
+    os.symlink(outside, root / "escape")
+    extraction = read_folder(root)
+    assert set(extraction.entries) == {"a.txt"}
+    assert "outside" in _reasons(extraction)["escape"]
+
+
+def test_disk_images_without_the_extra_are_listed(tmp_path: Path) -> None:
+    image = tmp_path / "disk.E01"
+    image.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + b"\x00" * 100)
+    extraction = open_extraction(image, _scratch(tmp_path))
+    assert "dfvfs" in extraction.not_processed[0].reason
+    with pytest.raises(FileNotFoundError, match="no such extraction"):
+        open_extraction(tmp_path / "missing", tmp_path)
