@@ -20,12 +20,12 @@ def shapes_image(seed: int, width: int = 640, height: int = 480) -> Image.Image:
     ground = tuple(int(c) for c in rng.integers(0, 256, 3))
     image = Image.new("RGB", (width, height), ground)
     draw = ImageDraw.Draw(image)
-    for _ in range(int(rng.integers(6, 16))):
+    for _ in range(int(rng.integers(14, 28))):
         x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
-        r = int(rng.integers(max(8, width // 10), max(9, width // 3)))
+        r = int(rng.integers(max(8, width // 16), max(9, width // 4)))
         fill = tuple(int(c) for c in rng.integers(0, 256, 3))
         draw.ellipse([x - r, y - r, x + r, y + r], fill=fill)
-    image = image.filter(ImageFilter.GaussianBlur(max(1.0, width / 100)))
+    image = image.filter(ImageFilter.GaussianBlur(max(1.0, width / 160)))
     noise = rng.integers(-10, 11, (height, width, 3))
     pixels = (np.asarray(image).astype(np.int16) + noise).clip(0, 255).astype(np.uint8)
     return Image.fromarray(pixels)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from safehold.triage.extraction import Extraction, FileEntry
 from safehold.triage.parsers_android import ANDROID_CALLS, ANDROID_CONTACTS, ANDROID_SMS
-from safehold.triage.parsers_ios import IOS_SMS
+from safehold.triage.parsers_ios import IOS_CONTACTS, IOS_SMS
 from safehold.triage.parsers_whatsapp import WHATSAPP_ANDROID, WHATSAPP_IOS
 from safehold.triage.plugins import ArtifactPlugin, Record, schema_variant
 from safehold.triage.records import DeviceCall, DeviceContact, DeviceMessage, NotProcessed
@@ -24,6 +24,7 @@ PLUGINS: tuple[ArtifactPlugin, ...] = (
     ANDROID_CALLS,
     ANDROID_CONTACTS,
     IOS_SMS,
+    IOS_CONTACTS,
     WHATSAPP_ANDROID,
     WHATSAPP_IOS,
 )

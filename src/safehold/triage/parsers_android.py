@@ -26,6 +26,7 @@ def _sms(connection: sqlite3.Connection, source: str) -> Iterator[Record]:
             conversation_id=f"{source}#thread-{thread_id}",
             message_id=str(row_id),
             sender=OWNER if from_owner else str(address or "unknown"),
+            counterpart=str(address or "unknown"),
             sent_at=unix_millis(date),
             text=str(body or ""),
             from_owner=from_owner,

@@ -25,6 +25,8 @@ class DeviceMessage:
     message_id: str
     sender: str
     """An address (phone number, JID, handle) or 'device-owner'."""
+    counterpart: str
+    """The other party's address in a one-to-one conversation (whoever sent the message)."""
     sent_at: datetime | None
     text: str
     from_owner: bool
