@@ -51,16 +51,22 @@ class PdqIndex:
         words = _as_words(hashes)  # (n, 16) block values
         self.hashes = np.ascontiguousarray(hashes)
         n = len(words)
-        keys = (np.arange(BLOCKS, dtype=np.uint32) << BLOCK_BITS)[None, :] | words
-        flat = keys.ravel()
-        order = np.argsort(flat, kind="stable")
-        self._keys = flat[order]
-        self._items = (order // BLOCKS).astype(np.int64)
         self.size = n
         self._words = self.hashes.view(np.uint64)
+        item_type = np.int32 if n < 2**31 else np.int64
+        # Per block: stored rows sorted by that block's value, and where each value starts.
+        self._items = np.empty((BLOCKS, n), dtype=item_type)
+        self._starts = np.empty((BLOCKS, (1 << BLOCK_BITS) + 1), dtype=np.int64)
+        for block in range(BLOCKS):
+            values = words[:, block].astype(np.uint16)
+            self._items[block] = np.argsort(values, kind="stable")
+            counts = np.bincount(values, minlength=1 << BLOCK_BITS)
+            self._starts[block, 0] = 0
+            np.cumsum(counts, out=self._starts[block, 1:])
+        self._flat_items = self._items.reshape(-1)
 
     def search(
-        self, queries: np.ndarray, radius: int = MAX_RADIUS, *, batch: int = 256
+        self, queries: np.ndarray, radius: int = MAX_RADIUS, *, batch: int = 64
     ) -> list[Match]:
         """Every (query, stored) pair within ``radius``, sorted by query then distance."""
         if not 0 <= radius <= MAX_RADIUS:
@@ -81,18 +87,19 @@ class PdqIndex:
     def _search_batch(
         self, words: np.ndarray, query_words: np.ndarray, offset: int, radius: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        base = (np.arange(BLOCKS, dtype=np.uint32) << BLOCK_BITS)[None, :, None]
-        probes = (base | (words[:, :, None] ^ _FLIPS[None, None, :])).reshape(len(words), -1)
-        lo = np.searchsorted(self._keys, probes, side="left").ravel()
-        hi = np.searchsorted(self._keys, probes, side="right").ravel()
+        probes = (words[:, :, None] ^ _FLIPS[None, None, :]).astype(np.int64)  # (q, 16, 17)
+        blocks = np.arange(BLOCKS)[None, :, None]
+        lo = (self._starts[blocks, probes] + blocks * self.size).reshape(-1)
+        hi = (self._starts[blocks, probes + 1] + blocks * self.size).reshape(-1)
+        per_query = BLOCKS * len(_FLIPS)
         lengths = hi - lo
         total = int(lengths.sum())
         empty = np.zeros(0, dtype=np.int64)
         if total == 0:
             return empty, empty, empty
         starts = np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
-        items = self._items[starts + np.arange(total)]
-        rows = np.repeat(np.arange(len(words)).repeat(probes.shape[1]), lengths)
+        items = self._flat_items[starts + np.arange(total)].astype(np.int64)
+        rows = np.repeat(np.arange(len(words)).repeat(per_query), lengths)
         x = np.bitwise_xor(query_words[rows], self._words[items])
         dist = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
         keep = dist <= radius
