@@ -12,7 +12,7 @@ from rich.table import Table
 
 from safehold.cli.console import console, fail, step_progress
 from safehold.hashing.hashsets import HashSetError
-from safehold.triage.queue import QueueError, load_reports, rank
+from safehold.triage.queue import QueueEntry, QueueError, load_reports, rank
 from safehold.triage.report import write_report
 from safehold.triage.run import STEPS, load_hash_sets, triage_device
 
@@ -60,18 +60,10 @@ def run(
     )
 
 
-@app.command("queue")
-def queue(
-    results: Annotated[list[Path], typer.Argument(help="Result directories of `triage run`.")],
-    out: Annotated[Path | None, typer.Option(help="Also write the queue as JSON here.")] = None,
-) -> None:
-    """Rank many devices' reports into a case queue, most urgent first, with reasons."""
-    try:
-        ranked = rank(load_reports(results))
-    except QueueError as error:
-        fail(str(error))
-    table = Table(title="Case queue (ranks work; people decide)")
-    for column in ("rank", "device", "score", "known", "near", "child conv.", "top reason"):
+def print_queue(ranked: list[QueueEntry]) -> None:
+    """The case queue as a Rich table: rank, device, score and the first reason."""
+    table = Table(title="Case queue (ranks work for examiners; people decide)")
+    for column in ("rank", "device", "score", "known", "near", "warned", "first reason"):
         table.add_column(column)
     for entry in ranked:
         r = entry.report
@@ -85,6 +77,19 @@ def queue(
             r.reasons[0] if r.reasons else "",
         )
     console.print(table)
+
+
+@app.command("queue")
+def queue(
+    results: Annotated[list[Path], typer.Argument(help="Result directories of `triage run`.")],
+    out: Annotated[Path | None, typer.Option(help="Also write the queue as JSON here.")] = None,
+) -> None:
+    """Rank many devices' reports into a case queue, most urgent first, with reasons."""
+    try:
+        ranked = rank(load_reports(results))
+    except QueueError as error:
+        fail(str(error))
+    print_queue(ranked)
     if out is not None:
         rows = [
             {

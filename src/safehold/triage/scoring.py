@@ -83,10 +83,11 @@ def score_device(
     if near_only:
         raw = sum(SEVERITY_POINTS.get(s, 0.0) for s in near_only.values()) * NEAR_FACTOR
         parts["near"] = min(CAPS["near"], raw)
-        distances = [n.distance for n in near if (n.list, n.record) in near_only]
+        distances = sorted({n.distance for n in near if (n.list, n.record) in near_only})
+        spread = f"{distances[0]}" if len(distances) == 1 else f"{distances[0]}-{distances[-1]}"
         reasons.append(
             f"{len(near_only)} further known items found as edited copies (PDQ distance "
-            f"{min(distances)}-{max(distances)} of at most 31; {_categories(near)}): "
+            f"{spread}, at most 31 counts; {_categories(near)}): "
             f"{parts['near']:.1f} points; confirm by review"
         )
     warned = [c for c in conversations if c.result.label == "risk"]
