@@ -117,10 +117,36 @@ def test_folder_links_pointing_out_are_not_followed(tmp_path: Path) -> None:
     assert "outside" in _reasons(extraction)["escape"]
 
 
-def test_disk_images_without_the_extra_are_listed(tmp_path: Path) -> None:
-    image = tmp_path / "disk.E01"
-    image.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + b"\x00" * 100)
-    extraction = open_extraction(image, _scratch(tmp_path))
-    assert "dfvfs" in extraction.not_processed[0].reason
+def test_unknown_files_and_missing_extractions(tmp_path: Path) -> None:
+    odd = tmp_path / "notes.bin"
+    odd.write_bytes(b"\x00" * 100)
+    extraction = open_extraction(odd, _scratch(tmp_path))
+    assert "not a folder, zip or tar" in extraction.not_processed[0].reason
     with pytest.raises(FileNotFoundError, match="no such extraction"):
         open_extraction(tmp_path / "missing", tmp_path)
+
+
+EWF = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "public" / "ewf"
+
+
+@pytest.mark.skipif(not EWF.exists(), reason="public EWF test images not present")
+def test_e01_images_are_read_through_dfvfs_without_following_links(tmp_path: Path) -> None:
+    pytest.importorskip("dfvfs")
+    image = tmp_path / "ext2.E01"
+    image.write_bytes((EWF / "ext2.E01").read_bytes())
+    before = image.read_bytes()
+    extraction = open_extraction(image, _scratch(tmp_path))
+    assert extraction.kind == "disk_image"
+    assert set(extraction.entries) == {
+        "passwords.txt",
+        "a_directory/a_file",
+        "a_directory/another_file",
+    }
+    assert extraction.entries["passwords.txt"].size == 116
+    assert "not followed" in _reasons(extraction)["a_link"]
+    assert image.read_bytes() == before
+    cut = tmp_path / "cut.E01"
+    cut.write_bytes(before[:2000])
+    damaged = open_extraction(cut, _scratch(tmp_path / "c"))
+    assert not damaged.entries
+    assert "could not be read" in damaged.not_processed[0].reason

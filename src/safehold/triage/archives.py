@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import IO
 
+from safehold.triage.disk_images import looks_like_disk_image, read_disk_image
 from safehold.triage.extraction import (
     Extraction,
     FileEntry,
@@ -42,8 +43,8 @@ def _copy_capped(source: IO[bytes], target: Path, cap: int) -> int:
 
 
 def open_extraction(source: Path, scratch: Path, limits: Limits | None = None) -> Extraction:
-    """Index ``source`` (a folder, .zip, or .tar/.tar.gz/.tgz); archives unpack into
-    ``scratch``, which must be a directory triage owns."""
+    """Index ``source`` (a folder, .zip, .tar/.tar.gz/.tgz, or an E01/raw disk image);
+    archives and images unpack into ``scratch``, which must be a directory triage owns."""
     limits = limits or Limits()
     if source.is_dir():
         return read_folder(source)
@@ -53,12 +54,12 @@ def open_extraction(source: Path, scratch: Path, limits: Limits | None = None) -
         return read_zip(source, scratch, limits)
     if tarfile.is_tarfile(source):
         return read_tar(source, scratch, limits)
+    if looks_like_disk_image(source):
+        return read_disk_image(source, scratch, limits)
     extraction = Extraction(source=source, kind="unknown")
     name = source.name.lower()
     if name.endswith(".zip"):
         reason = "not a readable zip (truncated or damaged: the central directory is missing)"
-    elif name.endswith((".e01", ".ex01", ".dd", ".raw", ".img")):
-        reason = "disk images (E01, raw) need the dfvfs extra, not installed in this version"
     else:
         reason = "not a folder, zip or tar extraction"
     extraction.refuse(source.name, reason)

@@ -72,7 +72,7 @@ def member_problem(name: str) -> str | None:
 
 
 def relative_name(name: str) -> str:
-    parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".")]
+    parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".", "/")]
     return "/".join(parts)
 
 
