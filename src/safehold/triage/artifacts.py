@@ -11,9 +11,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from safehold.triage.discovery import DiscoveredTable, discover_chat_tables
 from safehold.triage.extraction import Extraction, FileEntry
 from safehold.triage.parsers_android import ANDROID_CALLS, ANDROID_CONTACTS, ANDROID_SMS
 from safehold.triage.parsers_ios import IOS_CONTACTS, IOS_SMS
+from safehold.triage.parsers_kik import KIK_ANDROID, KIK_IOS
 from safehold.triage.parsers_whatsapp import WHATSAPP_ANDROID, WHATSAPP_IOS
 from safehold.triage.plugins import ArtifactPlugin, Record, schema_variant
 from safehold.triage.records import DeviceCall, DeviceContact, DeviceMessage, NotProcessed
@@ -27,6 +29,8 @@ PLUGINS: tuple[ArtifactPlugin, ...] = (
     IOS_CONTACTS,
     WHATSAPP_ANDROID,
     WHATSAPP_IOS,
+    KIK_ANDROID,
+    KIK_IOS,
 )
 
 
@@ -43,6 +47,7 @@ class ArtifactResults:
     contacts: list[DeviceContact] = field(default_factory=list)
     summary: dict[str, ArtifactSummary] = field(default_factory=dict)
     not_processed: list[NotProcessed] = field(default_factory=list)
+    discovered: list[DiscoveredTable] = field(default_factory=list)
 
     def keep(self, record: Record) -> None:
         if isinstance(record, DeviceMessage):
@@ -84,9 +89,11 @@ def run_plugins(
     extraction: Extraction, plugins: tuple[ArtifactPlugin, ...] = PLUGINS
 ) -> ArtifactResults:
     results = ArtifactResults()
+    claimed: set[str] = set()
     for plugin in plugins:
         summary = results.summary.setdefault(plugin.name, ArtifactSummary())
         for entry in plugin.sources(extraction):
+            claimed.add(entry.path)
             records, problem = parse_one(plugin, extraction, entry)
             if problem is not None:
                 results.not_processed.append(NotProcessed(entry.path, f"{plugin.name}: {problem}"))
@@ -95,4 +102,5 @@ def run_plugins(
                 results.keep(record)
             summary.rows += len(records)
             summary.source_files.append(entry.path)
+    results.discovered = discover_chat_tables(extraction, claimed)
     return results

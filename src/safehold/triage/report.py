@@ -64,6 +64,14 @@ class IndicatorRow(_Model):
     evidence: list[str]
 
 
+class DiscoveredRow(_Model):
+    path: str
+    table: str
+    text_column: str
+    time_column: str
+    rows: int
+
+
 class NotProcessedRow(_Model):
     path: str
     reason: str
@@ -92,6 +100,8 @@ class TriageReport(_Model):
     reasons: list[str]
     indicators: list[IndicatorRow]
     not_processed: list[NotProcessedRow]
+    discovered_chat_tables: list[DiscoveredRow] = []
+    """Chat-shaped tables in databases no parser knows: listed for manual examination."""
     note: str = (
         "This score ranks work for examiners; it is not a finding. Every decision about a "
         "person is made by a person."
@@ -130,6 +140,11 @@ messages, {{ r.calls }} calls, {{ r.contacts }} contacts.</p>
 {% for c in r.conversations %}<tr><td>{{ c.conversation_id }}</td><td>{{ c.messages }}</td>
 <td>{{ c.likely_child }}</td><td>{{ "%.2f"|format(c.risk) }}{% if c.warned %} (warned){% endif %}</td>
 <td>{{ c.stages|join(", ") }}</td><td>{{ c.evidence_rows|join(", ") }}</td></tr>{% endfor %}
+</table>
+<h2>Other chat-shaped databases ({{ r.discovered_chat_tables|length }}; no parser: examine manually)</h2>
+<table><tr><th>path</th><th>table</th><th>text column</th><th>time column</th><th>rows</th></tr>
+{% for d in r.discovered_chat_tables %}<tr><td>{{ d.path }}</td><td>{{ d.table }}</td>
+<td>{{ d.text_column }}</td><td>{{ d.time_column }}</td><td>{{ d.rows }}</td></tr>{% endfor %}
 </table>
 <h2>Not processed ({{ r.not_processed|length }})</h2><table><tr><th>path</th><th>reason</th></tr>
 {% for n in r.not_processed %}<tr><td>{{ n.path }}</td><td>{{ n.reason }}</td></tr>{% endfor %}

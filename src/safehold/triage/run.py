@@ -23,6 +23,7 @@ from safehold.triage.media import match_media
 from safehold.triage.report import (
     ArtifactRow,
     ConversationRow,
+    DiscoveredRow,
     HashMatchRow,
     IndicatorRow,
     NearDuplicateRow,
@@ -145,4 +146,14 @@ def triage_device(
                 for i in score.indicators
             ],
             not_processed=[NotProcessedRow(path=n.path, reason=n.reason) for n in not_processed],
+            discovered_chat_tables=[
+                DiscoveredRow(
+                    path=d.path,
+                    table=d.table,
+                    text_column=d.text_column,
+                    time_column=d.time_column,
+                    rows=d.rows,
+                )
+                for d in artifacts.discovered
+            ],
         )
