@@ -456,14 +456,19 @@ def write_device(
 
 def standard_specs(n_serious: int = 3, n_other: int = 7) -> list[DeviceSpec]:
     """A case load: serious devices (known pictures of all categories, near-duplicates and
-    grooming), and others (ordinary devices, some with child contacts and benign hard
-    negatives, one with a single category-C near-duplicate)."""
+    grooming; every third one grooming conversations only, no pictures), and others
+    (ordinary devices with child contacts and benign hard negatives; the first holds a
+    single category-C near-duplicate)."""
     specs = []
     for i in range(n_serious):
+        platform = "android" if i % 2 == 0 else "ios"
+        if i % 3 == 2:
+            specs.append(DeviceSpec(f"device-{i:03d}", platform, True, grooming_conversations=3))
+            continue
         specs.append(
             DeviceSpec(
                 f"device-{i:03d}",
-                "android" if i % 2 == 0 else "ios",
+                platform,
                 True,
                 known_copies=4 + i,
                 near_copies=3,
