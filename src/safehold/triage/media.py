@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from safehold.hashing.files import FileDigests, HashFailure, digest_files
+from safehold.hashing.files import FileDigests, HashFailure, default_workers, digest_files
 from safehold.hashing.lookup import HashSetIndex
 from safehold.hashing.near_duplicates import MAX_RADIUS
 from safehold.hashing.pdq import PdqHash, pdq_of_file
@@ -99,9 +99,13 @@ def match_media(
         results.bytes_hashed += digest.size
         if index is None:
             continue
+        seen: set[tuple[str, str]] = set()
         for algorithm in ("md5", "sha1", "sha256"):
             value = getattr(digest, algorithm)
             for hit in index.exact(algorithm, value):
+                if (hit.list_name, hit.record) in seen:
+                    continue  # the same listed item found again by another digest
+                seen.add((hit.list_name, hit.record))
                 exact_paths.add(entry.path)
                 results.hash_matches.append(
                     HashMatch(
@@ -116,12 +120,10 @@ def match_media(
                         entry.mtime,
                     )
                 )
-            if entry.path in exact_paths:
-                break  # one algorithm's match is enough; the others would repeat it
     if index is None:
         return results
     images = [e for e in entries if _is_image(e) and e.path not in exact_paths]
-    with ThreadPoolExecutor(max_workers=workers or 2) as pool:
+    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
         hashed = list(zip(images, pool.map(_pdq, images), strict=True))
     queries: list[tuple[FileEntry, PdqHash]] = []
     for entry, pdq in hashed:
