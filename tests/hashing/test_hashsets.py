@@ -113,6 +113,8 @@ def test_csv_lists_and_exact_and_near_lookup(tmp_path: Path) -> None:
     assert index.exact("md5", "f" * 32) == []
     (matches,) = index.near([PDQ])
     assert [(m.distance, m.entry.category.raw) for m in matches] == [(0, "1"), (4, "3")]
+    with pytest.raises(HashSetError, match="unknown category profile 'XX'"):
+        list(read_csv_hashes(path, profile="XX"))
     bad = tmp_path / "bad.csv"
     bad.write_text("md5\nnot-a-hash\n")
     with pytest.raises(HashSetError, match=r"line 2"):

@@ -30,6 +30,9 @@ def run(
         list[Path] | None,
         typer.Option(help="Hash set (VICS JSON or CSV); repeat for several."),
     ] = None,
+    csv_profile: Annotated[
+        str, typer.Option(help="Regional profile for CSV hash lists' category codes (US, UK).")
+    ] = "US",
     workers: Annotated[int, typer.Option(help="Files hashed at once (0: one per core).")] = 0,
 ) -> None:
     """Triage one extraction; the evidence is only read, never written."""
@@ -40,7 +43,7 @@ def run(
     started = time.perf_counter()
     sets = list(hashset or [])
     try:
-        index = load_hash_sets(sets) if sets else None
+        index = load_hash_sets(sets, csv_profile=csv_profile) if sets else None
     except HashSetError as error:
         fail(str(error))
     with step_progress(STEPS, f"triage {extraction.name}") as step:

@@ -40,6 +40,10 @@ class CategoryMap:
     def from_file(cls, path: Path) -> CategoryMap:
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
+    @property
+    def profiles(self) -> list[str]:
+        return sorted(self._profiles)
+
     def profile_for(self, version: str, region: str) -> str:
         major = version.split(".")[0]
         regions = self._versions.get(major)

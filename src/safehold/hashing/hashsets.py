@@ -162,6 +162,10 @@ def read_csv_hashes(
 ) -> Iterator[HashEntry]:
     """A CSV with a header naming any of md5, sha1, sha256, pdq and optionally category."""
     mapping = categories or CategoryMap.default()
+    if profile not in mapping.profiles:
+        raise HashSetError(
+            f"{path}: unknown category profile {profile!r}; choose one of {mapping.profiles}"
+        )
     name = list_name or path.stem
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -186,10 +190,13 @@ def read_csv_hashes(
             )
 
 
-def read_hash_set(path: Path, *, categories: CategoryMap | None = None) -> Iterator[HashEntry]:
-    """VICS JSON for ``.json`` files, CSV otherwise."""
+def read_hash_set(
+    path: Path, *, categories: CategoryMap | None = None, csv_profile: str = "US"
+) -> Iterator[HashEntry]:
+    """VICS JSON for ``.json`` files (the profile comes from the file), CSV otherwise (its
+    category codes read in ``csv_profile``)."""
     if not path.is_file():
         raise HashSetError(f"{path}: no such hash-set file")
     if path.suffix.lower() == ".json":
         return read_vics(path, categories=categories)
-    return read_csv_hashes(path, categories=categories)
+    return read_csv_hashes(path, categories=categories, profile=csv_profile)

@@ -35,12 +35,12 @@ from safehold.triage.scoring import score_device
 STEPS = ("index", "artifacts", "hashes", "conversations", "score")
 
 
-def load_hash_sets(paths: Sequence[Path]) -> HashSetIndex:
+def load_hash_sets(paths: Sequence[Path], *, csv_profile: str = "US") -> HashSetIndex:
     """All hash sets into one index; a file that cannot be read stops here, naming it."""
     entries: list[HashEntry] = []
     for path in paths:
         try:
-            entries.extend(read_hash_set(path))
+            entries.extend(read_hash_set(path, csv_profile=csv_profile))
         except HashSetError:
             raise
         except OSError as error:
