@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from safehold.conversation.types import STAGES
 from safehold.triage.conversations import ChildConversation
 from safehold.triage.media import HashMatch, NearDuplicate
 
@@ -102,7 +103,8 @@ def score_device(
     if warned:
         peak = max(c.result.risk for c in warned)
         parts["conversations"] = min(CAPS["conversations"], 15.0 * peak + 5.0 * (len(warned) - 1))
-        stages = sorted({s for c in warned for s in c.result.stages_seen})
+        seen = {s for c in warned for s in c.result.stages_seen}
+        stages = [s for s in STAGES if s in seen]
         reasons.append(
             f"{len(warned)} of {len(conversations)} conversations with a likely child raise a "
             f"grooming-pattern warning (peak risk {peak:.2f}; stages {', '.join(stages)}): "
