@@ -21,13 +21,14 @@ def _pairs(matches: list) -> set[tuple[int, int, int]]:
     return {(m.query, m.item, m.distance) for m in matches}
 
 
+@pytest.mark.parametrize("prefilter", [True, False])
 @pytest.mark.parametrize("radius", [0, 8, MAX_RADIUS])
-def test_index_equals_brute_force(radius: int) -> None:
+def test_index_equals_brute_force(radius: int, prefilter: bool) -> None:
     rng = np.random.default_rng(radius)
     stored = rng.integers(0, 256, (3000, 32), dtype=np.uint8)
     stored[100:110] = stored[0]  # duplicates must all be found
     queries = _perturbed(stored, 1500, rng, max_flips=40)
-    got = PdqIndex(stored).search(queries, radius)
+    got = PdqIndex(stored, prefilter=prefilter).search(queries, radius)
     expected = brute_force(stored, queries, radius)
     assert len(expected) > 20
     assert _pairs(got) == _pairs(expected)

@@ -5,6 +5,13 @@ blocks of 16 bits: two hashes within distance 31 differ in at most one bit in at
 block (pigeonhole), so probing each block's exact value and its 16 one-bit neighbours
 finds every match, and only those few candidates are compared in full. The result is exact,
 not approximate (tests check it against ``brute_force``).
+
+Reading each candidate's hash from where it happens to lie in memory is what costs (a cache
+miss per candidate), so each block's entries also carry, in the same sorted order, the two
+64-bit words of the hash that do not contain the block: candidates are first compared on
+those 128 bits, read sequentially, and only the few within the radius there are read in
+full. This costs 16 x 16 bytes per stored hash (about 2.6 GB for 10 million hashes; pass
+``prefilter=False`` to save it at the price of speed).
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ BLOCK_BITS = 16
 MAX_RADIUS = BLOCKS * 2 - 1
 """31: the largest radius for which one-bit probing per block is still exact."""
 _FLIPS = np.concatenate([[0], 1 << np.arange(BLOCK_BITS)]).astype(np.uint32)
+_WORD_OF_BLOCK = np.arange(BLOCKS) // 4
+_OTHER_WORDS = np.stack([(_WORD_OF_BLOCK + 1) % 4, (_WORD_OF_BLOCK + 2) % 4], axis=1)
+"""Per block, the two 64-bit words of the hash the prefilter compares (not the block's own)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class PdqIndex:
     """Exact range search over PDQ hashes (radius up to 31)."""
 
-    def __init__(self, hashes: np.ndarray) -> None:
+    def __init__(self, hashes: np.ndarray, *, prefilter: bool = True) -> None:
         words = _as_words(hashes)  # (n, 16) block values
         self.hashes = np.ascontiguousarray(hashes)
         n = len(words)
@@ -57,16 +67,23 @@ class PdqIndex:
         # Per block: stored rows sorted by that block's value, and where each value starts.
         self._items = np.empty((BLOCKS, n), dtype=item_type)
         self._starts = np.empty((BLOCKS, (1 << BLOCK_BITS) + 1), dtype=np.int64)
+        self._pre: np.ndarray | None = (
+            np.empty((BLOCKS, n, 2), dtype=np.uint64) if prefilter else None
+        )
         for block in range(BLOCKS):
             values = words[:, block].astype(np.uint16)
-            self._items[block] = np.argsort(values, kind="stable")
+            order = np.argsort(values, kind="stable")
+            self._items[block] = order
             counts = np.bincount(values, minlength=1 << BLOCK_BITS)
             self._starts[block, 0] = 0
             np.cumsum(counts, out=self._starts[block, 1:])
+            if self._pre is not None:
+                self._pre[block] = self._words[order][:, list(_OTHER_WORDS[block])]
         self._flat_items = self._items.reshape(-1)
+        self._flat_pre = None if self._pre is None else self._pre.reshape(-1, 2)
 
     def search(
-        self, queries: np.ndarray, radius: int = MAX_RADIUS, *, batch: int = 64
+        self, queries: np.ndarray, radius: int = MAX_RADIUS, *, batch: int = 32
     ) -> list[Match]:
         """Every (query, stored) pair within ``radius``, sorted by query then distance."""
         if not 0 <= radius <= MAX_RADIUS:
@@ -98,8 +115,18 @@ class PdqIndex:
         if total == 0:
             return empty, empty, empty
         starts = np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
-        items = self._flat_items[starts + np.arange(total)].astype(np.int64)
+        positions = starts + np.arange(total)
         rows = np.repeat(np.arange(len(words)).repeat(per_query), lengths)
+        if self._flat_pre is not None:
+            block = positions // self.size
+            pre = self._flat_pre[positions]
+            own_first = query_words[rows, _OTHER_WORDS[block, 0]]
+            own_second = query_words[rows, _OTHER_WORDS[block, 1]]
+            near = np.bitwise_count(pre[:, 0] ^ own_first).astype(np.int64)
+            near += np.bitwise_count(pre[:, 1] ^ own_second)
+            close = near <= radius
+            positions, rows = positions[close], rows[close]
+        items = self._flat_items[positions].astype(np.int64)
         x = np.bitwise_xor(query_words[rows], self._words[items])
         dist = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
         keep = dist <= radius
