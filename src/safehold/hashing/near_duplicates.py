@@ -78,12 +78,12 @@ class PdqIndex:
             self._starts[block, 0] = 0
             np.cumsum(counts, out=self._starts[block, 1:])
             if self._pre is not None:
-                self._pre[block] = self._words[order][:, list(_OTHER_WORDS[block])]
+                self._pre[block] = np.take(self._words, order, axis=0)[:, list(_OTHER_WORDS[block])]
         self._flat_items = self._items.reshape(-1)
         self._flat_pre = None if self._pre is None else self._pre.reshape(-1, 2)
 
     def search(
-        self, queries: np.ndarray, radius: int = MAX_RADIUS, *, batch: int = 32
+        self, queries: np.ndarray, radius: int = MAX_RADIUS, *, batch: int = 64
     ) -> list[Match]:
         """Every (query, stored) pair within ``radius``, sorted by query then distance."""
         if not 0 <= radius <= MAX_RADIUS:
@@ -118,16 +118,16 @@ class PdqIndex:
         positions = starts + np.arange(total)
         rows = np.repeat(np.arange(len(words)).repeat(per_query), lengths)
         if self._flat_pre is not None:
-            block = positions // self.size
-            pre = self._flat_pre[positions]
-            own_first = query_words[rows, _OTHER_WORDS[block, 0]]
-            own_second = query_words[rows, _OTHER_WORDS[block, 1]]
-            near = np.bitwise_count(pre[:, 0] ^ own_first).astype(np.int64)
-            near += np.bitwise_count(pre[:, 1] ^ own_second)
+            # np.take, not fancy indexing: several times faster for row gathers.
+            pre = np.take(self._flat_pre, positions, axis=0)
+            own = query_words[:, _OTHER_WORDS]  # (q, 16, 2): the same two words per block
+            per_probe = np.broadcast_to(own[:, :, None, :], (len(words), BLOCKS, len(_FLIPS), 2))
+            own_words = np.repeat(per_probe.reshape(-1, 2), lengths, axis=0)
+            near = np.bitwise_count(pre ^ own_words).sum(axis=1, dtype=np.int64)
             close = near <= radius
             positions, rows = positions[close], rows[close]
-        items = self._flat_items[positions].astype(np.int64)
-        x = np.bitwise_xor(query_words[rows], self._words[items])
+        items = np.take(self._flat_items, positions).astype(np.int64)
+        x = np.bitwise_xor(np.take(query_words, rows, axis=0), np.take(self._words, items, axis=0))
         dist = np.bitwise_count(x).sum(axis=1, dtype=np.int64)
         keep = dist <= radius
         # A match seen through several blocks is kept once.
