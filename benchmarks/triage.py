@@ -7,9 +7,9 @@
 2. PDQ on 12-megapixel JPEGs (benign generated pictures): reduced-size decoding (JPEG
    draft mode) against full decoding; goal at least 5x faster with hashes within distance 8.
 3. PDQ near-duplicate lookups at radius 31: our multi-index hash against faiss brute force
-   (IndexBinaryFlat range search, all cores), on N random stored hashes (default 1,000,000:
-   10,000,000 needs about 2 GB for our index and several minutes on this machine; pass
-   --stored 10000000 to run it) and queries near stored ones; the matches must be equal.
+   (IndexBinaryFlat range search, all cores), on N random stored hashes (default 1,000,000;
+   10,000,000 needs about 3.5 GB for our index and a few minutes: pass --stored 10000000)
+   and queries near stored ones; the matches must be equal.
 4. Triage of one synthetic extraction padded with filler files to --extraction-mb.
 
     python benchmarks/triage.py [--stored 1000000] [--extraction-mb 512]
@@ -127,6 +127,7 @@ def bench_near(stored_n: int, queries_n: int, faiss_queries: int) -> dict[str, f
     return {
         "near_stored": stored_n,
         "near_index_build_s": build,
+        "near_index_bytes_per_hash": index[0].nbytes / stored_n,
         "near_ours_lookups_s": queries_n / t_ours,
         "near_faiss_flat_lookups_s": faiss_queries / t_faiss,
         "near_speedup": (queries_n / t_ours) / (faiss_queries / t_faiss),

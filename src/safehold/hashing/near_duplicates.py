@@ -82,6 +82,12 @@ class PdqIndex:
         self._flat_items = self._items.reshape(-1)
         self._flat_pre = None if self._pre is None else self._pre.reshape(-1, 2)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the index, the stored hashes included."""
+        pre = 0 if self._pre is None else self._pre.nbytes
+        return int(self.hashes.nbytes + self._items.nbytes + self._starts.nbytes + pre)
+
     def search(
         self, queries: np.ndarray, radius: int = MAX_RADIUS, *, batch: int = 64
     ) -> list[Match]:
