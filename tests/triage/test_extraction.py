@@ -5,9 +5,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safehold.triage.archives import open_extraction
-from safehold.triage.extraction import Limits, read_folder
+from safehold.triage.extraction import Limits, member_problem, read_folder, relative_name
 
 
 def _scratch(tmp_path: Path) -> Path:
@@ -150,3 +152,15 @@ def test_e01_images_are_read_through_dfvfs_without_following_links(tmp_path: Pat
     damaged = open_extraction(cut, _scratch(tmp_path / "c"))
     assert not damaged.entries
     assert "could not be read" in damaged.not_processed[0].reason
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "..", ".", "", "b c", "/", "\\", "C:", "x.."]), max_size=6))
+def test_accepted_member_names_never_leave_the_scratch_directory(parts: list[str]) -> None:
+    name = "/".join(parts)
+    if member_problem(name) is not None:
+        return
+    scratch = Path("/scratch/root")
+    target = (scratch / relative_name(name)).resolve()
+    assert target.is_relative_to(scratch)
+    assert ".." not in relative_name(name).split("/")

@@ -70,3 +70,13 @@ def test_unknown_chat_databases_are_discovered_by_schema_shape(tmp_path: Path) -
         "created_time",
         1,
     )
+
+
+def test_encrypted_backups_are_listed_with_the_reason(tmp_path: Path) -> None:
+    backups = tmp_path / "device" / "sdcard" / "WhatsApp" / "Databases"
+    backups.mkdir(parents=True)
+    (backups / "msgstore.db.crypt14").write_bytes(b"\x00\x01" * 500)
+    results = run_plugins(read_folder(tmp_path / "device"))
+    [listed] = results.not_processed
+    assert listed.path == "sdcard/WhatsApp/Databases/msgstore.db.crypt14"
+    assert "needs the key" in listed.reason

@@ -7,6 +7,7 @@ triage and every failure lands in ``not_processed`` with its reason.
 
 from __future__ import annotations
 
+import fnmatch
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,14 @@ PLUGINS: tuple[ArtifactPlugin, ...] = (
     KIK_ANDROID,
     KIK_IOS,
 )
+
+
+ENCRYPTED_ARTIFACTS: tuple[tuple[str, str], ...] = (
+    ("msgstore.db.crypt*", "encrypted WhatsApp backup: it needs the key from the device"),
+    ("wa.db.crypt*", "encrypted WhatsApp backup: it needs the key from the device"),
+    ("*.sqlcipher", "SQLCipher-encrypted database: it needs its key"),
+)
+"""Known encrypted artifacts (fnmatch on the file name): listed, since they cannot be read."""
 
 
 @dataclass
@@ -102,5 +111,11 @@ def run_plugins(
                 results.keep(record)
             summary.rows += len(records)
             summary.source_files.append(entry.path)
+    for entry in extraction:
+        name = entry.path.rsplit("/", 1)[-1].lower()
+        for pattern, reason in ENCRYPTED_ARTIFACTS:
+            if fnmatch.fnmatchcase(name, pattern):
+                results.not_processed.append(NotProcessed(entry.path, reason))
+                break
     results.discovered = discover_chat_tables(extraction, claimed)
     return results
