@@ -18,10 +18,16 @@ from safehold.identity.errors import IdentifierError
 from safehold.identity.phone import normalise_phone
 from safehold.triage.records import DeviceContact, DeviceMessage
 
+_NOT_AN_AGE = (
+    r"min|mins|minute|minutes|hour|hours|hrs|am|pm|%|foot|feet|ft|cm|km|miles|mph|kg|lbs|"
+    r"pounds|quid|euros|dollars|times|days|weeks|months|points|percent|o'?clock"
+)
 _STATED_AGE = re.compile(
-    r"\b(?:i'?m|i am|im)\s+(?:only\s+)?(\d{1,2})(?:\s*(?:yrs?|years?)(?:\s*old)?)?\b(?!\s*(?:min|mins|minutes|hours|am|pm|%))",
+    rf"\b(?:i'?m|i am|im)\s+(?:only\s+|just\s+)?(\d{{1,2}})(?:\s*(?:yrs?|years?)(?:\s*old)?)?\b"
+    rf"(?!\s*(?:{_NOT_AN_AGE})\b)(?!\s*[:.]\d)",
     re.IGNORECASE,
 )
+"""A self-stated age ("im 13", "I am 12 years old"), not a time, distance or amount."""
 
 
 @dataclass(frozen=True)
