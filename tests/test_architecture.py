@@ -18,7 +18,19 @@ ALLOWED: dict[str, set[str]] = {
     "hub": {"exchange", "identity", "store"},
     "client": {"exchange"},
     "conversation": {"exchange"},
-    "cli": {"exchange", "identity", "synth", "store", "hub", "client", "conversation"},
+    "hashing": {"exchange"},
+    "triage": {"exchange", "identity", "hashing", "conversation"},
+    "cli": {
+        "exchange",
+        "identity",
+        "synth",
+        "store",
+        "hub",
+        "client",
+        "conversation",
+        "hashing",
+        "triage",
+    },
 }
 
 
