@@ -19,7 +19,18 @@ ALLOWED: dict[str, set[str]] = {
     "client": {"exchange"},
     "conversation": {"exchange"},
     "privacy": {"exchange"},
-    "cli": {"exchange", "identity", "synth", "store", "hub", "client", "conversation", "privacy"},
+    "research": {"exchange", "identity", "privacy"},
+    "cli": {
+        "exchange",
+        "identity",
+        "synth",
+        "store",
+        "hub",
+        "client",
+        "conversation",
+        "privacy",
+        "research",
+    },
 }
 
 
