@@ -136,6 +136,7 @@ class GroupAudit:
     column: str
     by_group: dict[str, dict[str, dict[str, float]]]  # group -> measure -> value/low/high
     ratios: dict[str, float]  # measure -> smallest group value over largest (fairlearn)
+    calibration: dict[str, dict[str, float]] = field(default_factory=dict)
     disparities: list[Disparity] = field(default_factory=list)
     too_small: list[str] = field(default_factory=list)
 
@@ -143,6 +144,7 @@ class GroupAudit:
         return {
             "by_group": self.by_group,
             "ratio_min_over_max": self.ratios,
+            "calibration_in_sample": self.calibration,
             "too_small_to_judge": self.too_small,
         }
 
@@ -152,12 +154,13 @@ def audit_group(
     column: str,
     y: Vector,
     flags: Vector,
+    scores: Vector,
     prevalence: float,
     minimum_group_size: int,
     weights: npt.NDArray[np.float64],
 ) -> GroupAudit:
     """``weights``: person-level bootstrap weights, one row per draw, one column per row of
-    ``frame``."""
+    ``frame``. Calibration per group compares the mean score with the share of cases."""
     values = frame[column].cast(pl.String).fill_null("unknown").to_numpy()
     levels = sorted({str(v) for v in values})
     cases = {g: int(((values == g) & (y == 1)).sum()) for g in levels}
@@ -227,10 +230,18 @@ def audit_group(
                 interval=(float(np.nanquantile(times, 0.025)), float(np.nanquantile(times, 0.975))),
             )
         )
+    calibration = {
+        g: {
+            "mean_score": round(float(scores[values == g].mean()), 4),
+            "case_share": round(float(y[values == g].mean()), 4),
+        }
+        for g in judged
+    }
     return GroupAudit(
         column=column,
         by_group=by_group,
         ratios=ratios,
+        calibration=calibration,
         disparities=disparities,
         too_small=too_small,
     )

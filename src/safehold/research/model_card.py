@@ -28,7 +28,7 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 <div class="plain">
 <p>The flag is set so that it catches about {{ (sens * 10) | round(0) | int }} of every 10 {{ case_words }}.</p>
 <p>If about {{ prevalence_words }} accounts really {{ case_verb }}, then <b>of every 100 accounts flagged at this
-threshold, about {{ ppv100 }} would be {{ case_words }} and about {{ 100 - ppv100 }} would not</b>
+threshold, about {{ ppv100 }} would be {{ case_words }} and about {{ not100 }} would not</b>
 (between {{ ppv_low100 }} and {{ ppv_high100 }} in 100, allowing for chance in this study).</p>
 <p>To find one {{ case_word }}, about {{ flags_per_case }} accounts would be flagged and reviewed by a person.</p>
 {% if not s.permutation_test.rejects %}<p>The behaviour of {{ case_words }} could not be told apart from that of the comparison
@@ -64,7 +64,10 @@ probabilities are far lower, which is why the PPV above is worked out for the st
 <p>Priority measure (pre-registered): <b>{{ s.fairness.priority_measure | replace("_", " ") }}</b>; groups must be within a
 ratio of {{ s.prereg.fairness_minimum_ratio }} of each other.</p>
 <ul>{% for d in s.fairness.largest_disparities %}<li>{{ d.words }}</li>{% endfor %}</ul>
-{% for column, chart in group_charts %}<h3>By {{ column | replace("_", " ") }}</h3><div class="charts">{{ chart | safe }}</div>{% endfor %}
+{% for column, chart in group_charts %}<h3>By {{ column | replace("_", " ") }}</h3><div class="charts">{{ chart | safe }}</div>
+<p><small>Calibration per group (study sample): mean score against the share of cases.</small></p>
+<table><tr><th>group</th><th>mean score</th><th>share of cases</th></tr>
+{% for g, c in s.fairness.groups[column].calibration_in_sample.items() %}<tr><td>{{ g }}</td><td>{{ "%.3f" | format(c.mean_score) }}</td><td>{{ "%.3f" | format(c.case_share) }}</td></tr>{% endfor %}</table>{% endfor %}
 
 <h2>What drives the score</h2>
 <p><small>Mean absolute SHAP value (how far each feature moves the log-odds, on average).</small></p>
@@ -147,9 +150,10 @@ def render_model_card(s: dict[str, Any]) -> str:
         s=s,
         colour="#e6f4e6" if s["gate"]["released"] else "#fbeaea",
         sens=metrics["sensitivity"]["value"],
-        ppv100=round(100 * ppv["value"]),
-        ppv_low100=round(100 * ppv["low"]),
-        ppv_high100=round(100 * ppv["high"]),
+        ppv100=_per_100(ppv["value"]),
+        not100=_per_100(1 - ppv["value"]),
+        ppv_low100=_per_100(ppv["low"]),
+        ppv_high100=_per_100(ppv["high"]),
         flags_per_case=_round_flags(metrics["flags_per_true_case"]["value"]),
         prevalence_pct=f"{prevalence:.2%}",
         prevalence_words=_one_in(prevalence),
@@ -163,6 +167,12 @@ def render_model_card(s: dict[str, Any]) -> str:
         importance=importance,
         sample_share=f"{cases / (cases + s['cohort']['control_accounts']):.0%}",
     )
+
+
+def _per_100(share: float) -> str:
+    """Whole numbers when that is honest, one decimal for small figures (1.6, not 2)."""
+    value = 100 * share
+    return f"{value:.1f}" if value < 10 or value > 90 else f"{value:.0f}"
 
 
 def _one_in(prevalence: float) -> str:

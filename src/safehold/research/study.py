@@ -135,7 +135,16 @@ def run_study(world: Path, prereg_path: Path, progress: Progress | None = None) 
     step("fairness audit")
     weights = person_bootstrap(groups, prereg.bootstrap, prereg.seed + 2)
     audits: list[GroupAudit] = [
-        audit_group(frame, column, y, flags, prereg.prevalence, prereg.minimum_group_size, weights)
+        audit_group(
+            frame,
+            column,
+            y,
+            flags,
+            primary_scores,
+            prereg.prevalence,
+            prereg.minimum_group_size,
+            weights,
+        )
         for column in prereg.fairness_groups
     ]
     del weights
