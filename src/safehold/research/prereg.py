@@ -60,7 +60,7 @@ class PreRegistration(BaseModel):
         le=1,
         description="Least min/max ratio of the priority measure over groups.",
     )
-    fairness_groups: list[str] = Field(default_factory=lambda: list(GROUP_COLUMNS))
+    fairness_groups: list[str] = Field(default_factory=lambda: list(GROUP_COLUMNS), min_length=1)
     minimum_group_size: int = Field(default=30, ge=5)
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     control_ratio: int = Field(default=4, ge=1, le=50)
