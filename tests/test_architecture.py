@@ -20,6 +20,8 @@ ALLOWED: dict[str, set[str]] = {
     "conversation": {"exchange"},
     "hashing": {"exchange"},
     "triage": {"exchange", "identity", "hashing", "conversation"},
+    "privacy": {"exchange"},
+    "research": {"exchange", "identity", "privacy"},
     "cli": {
         "exchange",
         "identity",
@@ -30,6 +32,8 @@ ALLOWED: dict[str, set[str]] = {
         "conversation",
         "hashing",
         "triage",
+        "privacy",
+        "research",
     },
 }
 

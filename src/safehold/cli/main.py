@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 from safehold import __version__
-from safehold.cli import audit, conversation, demo, hub, member, schema, synth, triage
+from safehold.cli import (
+    audit,
+    conversation,
+    demo,
+    hub,
+    member,
+    research,
+    schema,
+    synth,
+    triage,
+)
 
 app = typer.Typer(
     name="safehold",
@@ -21,6 +31,7 @@ app.add_typer(hub.app, name="hub")
 app.add_typer(audit.app, name="audit")
 app.add_typer(conversation.app, name="conversation")
 app.add_typer(triage.app, name="triage")
+app.add_typer(research.app, name="research")
 app.command("demo")(demo.demo)
 
 

@@ -19,6 +19,7 @@ import polars as pl
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from safehold.cli import member_score
 from safehold.cli.console import console, err_console, fail
 from safehold.client.batch_files import (
     DEFAULT_BATCH_RECORDS,
@@ -579,3 +580,6 @@ def _print_checked(
             f"  {keyed.unusable:,} identifiers could not be normalised and were left out."
         )
     console.print(f"Results (kept on this machine): {out}")
+
+
+app.command("score")(member_score.score)
