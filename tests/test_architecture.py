@@ -18,7 +18,8 @@ ALLOWED: dict[str, set[str]] = {
     "hub": {"exchange", "identity", "store"},
     "client": {"exchange"},
     "conversation": {"exchange"},
-    "cli": {"exchange", "identity", "synth", "store", "hub", "client", "conversation"},
+    "klaxon": {"exchange", "conversation"},
+    "cli": {"exchange", "identity", "synth", "store", "hub", "client", "conversation", "klaxon"},
 }
 
 

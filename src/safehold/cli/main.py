@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from safehold import __version__
-from safehold.cli import audit, conversation, demo, hub, member, schema, synth
+from safehold.cli import audit, conversation, demo, hub, klaxon, member, schema, synth
 
 app = typer.Typer(
     name="safehold",
@@ -20,6 +20,7 @@ app.add_typer(member.app, name="member")
 app.add_typer(hub.app, name="hub")
 app.add_typer(audit.app, name="audit")
 app.add_typer(conversation.app, name="conversation")
+app.add_typer(klaxon.app, name="klaxon")
 app.command("demo")(demo.demo)
 
 
