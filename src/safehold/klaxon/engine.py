@@ -99,9 +99,7 @@ def _rule_hit(rule: _Rule, frame: pl.DataFrame) -> pl.Expr:
         return on & pl.col("first_contact")
     if isinstance(rule, FanOutRule):
         bucket = pl.col("_t") // micros(rule.within)
-        children = (
-            pl.when(on).then(pl.col("recipient")).drop_nulls().n_unique().over("sender", bucket)
-        )
+        children = pl.when(on).then(pl.col("_pair")).drop_nulls().n_unique().over("_snd", bucket)
         return on & (children >= rule.min_children)
     if isinstance(rule, NightTimeRule):
         hour = pl.col("at").dt.hour()
@@ -123,16 +121,29 @@ def _rule_hit(rule: _Rule, frame: pl.DataFrame) -> pl.Expr:
     raise TypeError(f"no engine for rule kind {type(rule).__name__}")
 
 
+def _same_pair_back(k: int) -> pl.Expr:
+    """True where the row ``k`` rows up belongs to the same (sender, child) pair; the frame
+    is sorted by pair and time, so a plain shift then reads the pair's own history."""
+    return (pl.col("_pair").shift(k) == pl.col("_pair")).fill_null(False)
+
+
 def _night_column(rule: NightTimeRule, frame: pl.DataFrame) -> pl.Series:
     """Per row: is there a night contact of the same pair ``min_events - 1`` night contacts
     back, no longer ago than ``within``."""
     hour = pl.col("at").dt.hour()
     night = _on_channels(rule) & (hour >= rule.start_hour) & (hour < rule.end_hour)
-    nights = frame.select("_i", "sender", "recipient", "_t").filter(frame.select(night).to_series())
-    back = nights.with_columns(
-        pl.col("_t").shift(rule.min_events - 1).over("sender", "recipient").alias("_back")
-    ).select("_i", ((pl.col("_t") - pl.col("_back")) <= micros(rule.within)).alias("_ok"))
-    joined = frame.select("_i").join(back, on="_i", how="left", maintain_order="left")
+    k = rule.min_events - 1
+    nights = (
+        frame.select("_i", "_pair", "_t", night.alias("_night"))
+        .filter("_night")
+        .select(
+            "_i",
+            (
+                _same_pair_back(k) & ((pl.col("_t") - pl.col("_t").shift(k)) <= micros(rule.within))
+            ).alias("_ok"),
+        )
+    )
+    joined = frame.select("_i").join(nights, on="_i", how="left", maintain_order="left")
     return joined.get_column("_ok").fill_null(False)
 
 
@@ -140,21 +151,19 @@ def _escalating_column(rule: EscalatingRule, frame: pl.DataFrame) -> pl.Series:
     """Per row: the pair's last ``min_gaps`` gaps each shrink to at most ``max_ratio`` of
     the one before, the first of them is at least ``min_first_gap`` long, and the contacts
     span at most ``within``."""
-    on = frame.select(_on_channels(rule)).to_series()
-    rows = frame.select("_i", "sender", "recipient", "_t").filter(on)
-    pair = ("sender", "recipient")
     k = rule.min_gaps
-    gap = pl.col("_t") - pl.col("_t").shift(1).over(pair)
-    rows = rows.with_columns(gap.alias("_g0"))
-    rows = rows.with_columns(
-        [pl.col("_g0").shift(j).over(pair).alias(f"_g{j}") for j in range(1, k)]
-        + [pl.col("_t").shift(k).over(pair).alias("_tk")]
-    )
-    ok = (pl.col(f"_g{k - 1}") >= micros(rule.min_first_gap)) & (
-        (pl.col("_t") - pl.col("_tk")) <= micros(rule.within)
+    t = pl.col("_t")
+    gap = [t.shift(j) - t.shift(j + 1) for j in range(k)]  # gap[0] is the latest
+    ok = (
+        _same_pair_back(k)
+        & (gap[k - 1] >= micros(rule.min_first_gap))
+        & ((t - t.shift(k)) <= micros(rule.within))
     )
     for j in range(k - 1):
-        ok = ok & (pl.col(f"_g{j}") <= rule.max_ratio * pl.col(f"_g{j + 1}"))
+        ok = ok & (gap[j] <= rule.max_ratio * gap[j + 1])
+    if rule.channels is None:
+        return frame.select(ok.fill_null(False)).to_series()
+    rows = frame.select("_i", "_pair", "_t", _on_channels(rule).alias("_on")).filter("_on")
     back = rows.select("_i", ok.fill_null(False).alias("_ok"))
     joined = frame.select("_i").join(back, on="_i", how="left", maintain_order="left")
     return joined.get_column("_ok").fill_null(False)
@@ -178,7 +187,18 @@ def _enrich(candidates: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
         )
         .sort("sender", "recipient", "_t", "event_id")
         .with_row_index("_i")
+        .with_columns(
+            _changed("sender").alias("_snd"),
+            (_changed("sender") | _changed("recipient")).alias("_pair_start"),
+        )
+        .with_columns(
+            pl.col("_snd").cum_sum().alias("_snd"), pl.col("_pair_start").cum_sum().alias("_pair")
+        )
     )
+
+
+def _changed(column: str) -> pl.Expr:
+    return (pl.col(column) != pl.col(column).shift(1)).fill_null(True)
 
 
 def rule_hits(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
@@ -197,10 +217,36 @@ def rule_hits(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.Da
     )
 
 
+def _combinations(ordered: list[_Rule], masks: pl.Series) -> pl.DataFrame:
+    """The rules, reasons and severities of each combination of rules that fired (a bit
+    per rule in ``ordered``): a handful of rows, built once per batch, joined to alerts."""
+    reasons = [reason_of(r) for r in ordered]
+    rows = []
+    for value in masks.to_list():
+        picked = [i for i in range(len(ordered)) if value >> i & 1]
+        rows.append(
+            {
+                "_mask": value,
+                "rules": [ordered[i].id for i in picked],
+                "reasons": [reasons[i] for i in picked],
+                "rule_severities": [ordered[i].severity for i in picked],
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "_mask": masks.dtype,
+            "rules": pl.List(pl.Utf8),
+            "reasons": pl.List(pl.Utf8),
+            "rule_severities": pl.List(pl.Int64),
+        },
+    )
+
+
 def alert_id(member_id: str, sender: str, recipient: str, window_start_us: int) -> str:
     """The same (member, sender, child, window) always gives the same id."""
     key = f"{ALERT_ID_VERSION}|{member_id}|{sender}|{recipient}|{window_start_us}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
 def alerts_from_hits(hits: pl.DataFrame, member_id: str, rules: RuleSet) -> pl.DataFrame:
@@ -212,9 +258,10 @@ def alerts_from_hits(hits: pl.DataFrame, member_id: str, rules: RuleSet) -> pl.D
     fired = [pl.col(f"hit:{r.id}").any().alias(r.id) for r in active]
     grouped = (
         hits.with_columns((pl.col("_t") // window * window).alias("_w"))
-        .group_by("sender", "recipient", "_w")
+        .group_by("_pair", "_w")
         .agg(
             *fired,
+            pl.col("sender", "recipient").first(),
             pl.col("_t").min().alias("_first_t"),
             pl.col("event_id").first().alias("first_event_id"),
             pl.col("_t").max().alias("_last_t"),
@@ -230,17 +277,11 @@ def alerts_from_hits(hits: pl.DataFrame, member_id: str, rules: RuleSet) -> pl.D
     if grouped.height == 0:
         return empty_alerts()
     ordered = sorted(active, key=lambda r: (-r.severity, r.id))
-    listed = grouped.with_columns(
-        pl.concat_list([pl.when(pl.col(r.id)).then(pl.lit(r.id)) for r in ordered])
-        .list.drop_nulls()
-        .alias("rules"),
-        pl.concat_list([pl.when(pl.col(r.id)).then(pl.lit(reason_of(r))) for r in ordered])
-        .list.drop_nulls()
-        .alias("reasons"),
-        pl.concat_list([pl.when(pl.col(r.id)).then(pl.lit(r.severity)) for r in ordered])
-        .list.drop_nulls()
-        .alias("rule_severities"),
-    )
+    mask = pl.sum_horizontal(
+        [pl.when(pl.col(r.id)).then(1 << i).otherwise(0) for i, r in enumerate(ordered)]
+    ).alias("_mask")
+    grouped = grouped.with_columns(mask)
+    listed = grouped.join(_combinations(ordered, grouped["_mask"].unique()), on="_mask")
     ids = [
         alert_id(member_id, s, r, w)
         for s, r, w in zip(listed["sender"], listed["recipient"], listed["_w"], strict=True)
