@@ -185,11 +185,15 @@ def _enrich(candidates: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
             pl.coalesce("marker_band", "recipient_band").alias("_child_band"),
             pl.col("at").cast(pl.Int64).alias("_t"),
         )
-        .sort("sender", "recipient", "_t", "event_id")
+        .with_columns(
+            pl.col("sender").cast(pl.Categorical).to_physical().alias("_sc"),
+            pl.col("recipient").cast(pl.Categorical).to_physical().alias("_rc"),
+        )
+        .sort("_sc", "_rc", "_t", "event_id")
         .with_row_index("_i")
         .with_columns(
-            _changed("sender").alias("_snd"),
-            (_changed("sender") | _changed("recipient")).alias("_pair_start"),
+            _changed("_sc").alias("_snd"),
+            (_changed("_sc") | _changed("_rc")).alias("_pair_start"),
         )
         .with_columns(
             pl.col("_snd").cum_sum().alias("_snd"), pl.col("_pair_start").cum_sum().alias("_pair")
