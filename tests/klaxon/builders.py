@@ -39,9 +39,9 @@ def event(
     }
 
 
-def frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """Member-layout contact events, ids in row order."""
-    ids = [f"{MEMBER}:e{i:06d}" for i in range(len(rows))]
+def frame(rows: list[dict[str, Any]], *, first_id: int = 0) -> pl.DataFrame:
+    """Member-layout contact events, ids in row order from ``first_id``."""
+    ids = [f"{MEMBER}:e{i:06d}" for i in range(first_id, first_id + len(rows))]
     return pl.DataFrame(
         [{"event_id": i, **r} for i, r in zip(ids, rows, strict=True)],
         schema={

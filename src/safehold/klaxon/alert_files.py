@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from safehold.klaxon.engine import ALERT_SCHEMA, empty_alerts, merge_alerts
+from safehold.klaxon.engine import ALERT_SCHEMA, changed_alerts, empty_alerts, merge_alerts
 
 
 class AlertFileError(ValueError):
@@ -47,16 +47,9 @@ def write_alerts(path: Path, alerts: pl.DataFrame) -> AlertWrite:
     """Merge ``alerts`` into the file at ``path`` (created if absent), all or nothing."""
     existing = read_alerts(path)
     merged = merge_alerts(existing, alerts)
-    known = existing.select("alert_id", pl.struct(pl.all().exclude("alert_id")).alias("_old"))
-    compared = merged.select(
-        "alert_id", pl.struct(pl.all().exclude("alert_id")).alias("_new")
-    ).join(known, on="alert_id", how="left")
-    new = int(compared["_old"].is_null().sum())
-    updated = int(
-        compared.filter(
-            pl.col("_old").is_not_null() & pl.col("_old").ne_missing(pl.col("_new"))
-        ).height
-    )
+    changed = changed_alerts(existing, merged)
+    new = int(changed["is_new"].sum())
+    updated = changed.height - new
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)

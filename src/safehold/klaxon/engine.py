@@ -345,3 +345,14 @@ def merge_alerts(existing: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
     )
     merged = first.join(rules, on="alert_id")
     return merged.select(list(ALERT_SCHEMA)).cast(ALERT_SCHEMA).sort("alert_id")  # type: ignore[arg-type]
+
+
+def changed_alerts(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``after`` that are new or differ from ``before``, with ``is_new``."""
+    old = before.select("alert_id", pl.struct(pl.all().exclude("alert_id")).alias("_old"))
+    compared = after.with_columns(pl.struct(pl.all().exclude("alert_id")).alias("_new")).join(
+        old, on="alert_id", how="left"
+    )
+    return compared.filter(
+        pl.col("_old").is_null() | pl.col("_old").ne_missing(pl.col("_new"))
+    ).select(*ALERT_SCHEMA, pl.col("_old").is_null().alias("is_new"))
