@@ -12,6 +12,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
+from safehold.cli import klaxon_stream
 from safehold.cli.console import console, fail, step_progress
 from safehold.cli.klaxon_world import (
     TRUTH_NOTE,
@@ -33,6 +34,8 @@ app = typer.Typer(
     help="Contact screening: flagged senders, children, rules with reasons, alerts.",
     no_args_is_help=True,
 )
+app.command("publish")(klaxon_stream.publish)
+app.command("worker")(klaxon_stream.worker)
 
 
 def _rules(path: Path | None) -> RuleSet:
@@ -42,7 +45,7 @@ def _rules(path: Path | None) -> RuleSet:
         fail(str(exc))
 
 
-def _clock(now: str | None) -> ClockLimits:
+def clock_limits(now: str | None) -> ClockLimits:
     if now is None:
         return ClockLimits.wall_clock()
     try:
@@ -140,7 +143,7 @@ def screen(
         flag_set = load_flags(flags_dir)
         raw = read_events(events)
         prepared = prepare_events(
-            raw, source=str(events), member_id=flag_set.member_id, clock=_clock(now)
+            raw, source=str(events), member_id=flag_set.member_id, clock=clock_limits(now)
         )
         read_alerts(out)
     except (FlagError, EventInputError, AlertFileError) as exc:

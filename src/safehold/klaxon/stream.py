@@ -5,15 +5,19 @@ of the last ``horizon`` (the longest window or look-back in the rules), screens 
 with each micro-batch, and merges the alerts by id. With events in time order every window
 is screened whole at its last event; a later, shorter view of an old window can only find
 a subset of its rules, and merging keeps the union, so the final alerts equal the batch's.
-Events already seen (same event id) are dropped, so a replayed micro-batch adds nothing."""
+Events may arrive out of order by up to ``lateness`` (a day by default: partitions
+interleave) and still be screened whole; later ones are counted as late. Events already
+seen (same event id) are dropped, so a replayed micro-batch adds nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import polars as pl
 
+from safehold.klaxon.durations import micros
 from safehold.klaxon.engine import (
     alerts_from_hits,
     candidate_events,
@@ -48,15 +52,32 @@ class StreamScreen:
         rules: RuleSet,
         *,
         clock: Callable[[], ClockLimits] = ClockLimits.wall_clock,
+        lateness: timedelta = timedelta(days=1),
     ) -> None:
         self.flags = flags
         self.rules = rules
         self.clock = clock
-        self.horizon = horizon_us(rules)
+        self.horizon = horizon_us(rules) + micros(lateness)
         self.stats = StreamStats()
         self._state: pl.DataFrame | None = None
         self._alerts = empty_alerts()
         self._newest: int | None = None
+        self.last_new_candidates: pl.DataFrame | None = None
+
+    @property
+    def held(self) -> pl.DataFrame | None:
+        """The candidate events held for the open windows."""
+        return self._state
+
+    @property
+    def newest(self) -> int | None:
+        return self._newest
+
+    def restore(self, held: pl.DataFrame | None, alerts: pl.DataFrame) -> None:
+        """Carry on from a stored state (a restarted worker): held events and alerts."""
+        self._state = held if held is not None and held.height else None
+        self._alerts = alerts
+        self._newest = None if self._state is None else int(self._state["at"].cast(pl.Int64).max())  # type: ignore[arg-type]
 
     @property
     def alerts(self) -> pl.DataFrame:
@@ -81,14 +102,18 @@ class StreamScreen:
         self.stats.batches += 1
         self.stats.events += events.height
         if candidates.height == 0:
+            self.last_new_candidates = candidates
             return empty_alerts().with_columns(pl.lit(True).alias("is_new")).clear()
         times = candidates["at"].cast(pl.Int64)
         if self._newest is not None:
             self.stats.late_events += int((times < self._newest - self.horizon).sum())
         newest = int(times.max())  # type: ignore[arg-type]
         self._newest = newest if self._newest is None else max(self._newest, newest)
+        if self._state is not None:
+            candidates = candidates.join(self._state.select("event_id"), on="event_id", how="anti")
+        candidates = candidates.unique("event_id", keep="first", maintain_order=True)
+        self.last_new_candidates = candidates
         state = candidates if self._state is None else pl.concat([self._state, candidates])
-        state = state.unique("event_id", keep="first", maintain_order=True)
         found = alerts_from_hits(rule_hits(state, flags, self.rules), flags.member_id, self.rules)
         merged = merge_alerts(self._alerts, found)
         changed = changed_alerts(self._alerts, merged)
