@@ -78,3 +78,25 @@ def test_a_bad_micro_batch_changes_nothing_and_flags_reload(tmp_path: Path) -> N
     assert stream.alerts["sender"].to_list().count("reg") == 1
     # The same event id again is a replay: nothing new.
     assert stream.feed(frame([event("reg", "kid3", T0)], first_id=3)).height == 0
+
+
+def test_lanes_that_lag_each_other_still_give_the_batch_alerts(
+    member_world: tuple[pl.DataFrame, Path],
+) -> None:
+    from safehold.klaxon.nats_stream import partition_of
+
+    events, folder = member_world
+    store = FlagStore(folder)
+    rules = load_rules()
+    batch = screen(
+        prepare_events(events, source="all", member_id=MEMBER, clock=CLOCK), store.current, rules
+    )
+    lanes = events.with_columns(partition_of(events["sender_account"], 3).alias("_p"))
+    stream = StreamScreen(store, rules, clock=lambda: CLOCK)
+    span = events.height // 2  # each lane runs half the period ahead of the next one's start
+    for offset in range(0, events.height, span):
+        piece = lanes.slice(offset, span)
+        for (lane,), part in piece.group_by("_p", maintain_order=True):
+            for start in range(0, part.height, 300):  # each lane in small, ordered batches
+                stream.feed(part.slice(start, 300).drop("_p"), lane=f"p{lane}")
+    assert stream.alerts.equals(batch)

@@ -209,7 +209,9 @@ class ScreeningWorker:
             await msg.ack_sync()
             return
         try:
-            changed = self.screen.feed(decode_batch(msg.data), source=f"message {sequence}")
+            changed = self.screen.feed(
+                decode_batch(msg.data), source=f"message {sequence}", lane=msg.subject
+            )
         except (PoisonMessageError, EventInputError) as exc:
             await js.publish(
                 subjects.dead_letter,

@@ -61,7 +61,7 @@ class StreamScreen:
         self.stats = StreamStats()
         self._state: pl.DataFrame | None = None
         self._alerts = empty_alerts()
-        self._newest: int | None = None
+        self._newest_by_lane: dict[str, int] = {}
         self.last_new_candidates: pl.DataFrame | None = None
 
     @property
@@ -71,13 +71,17 @@ class StreamScreen:
 
     @property
     def newest(self) -> int | None:
-        return self._newest
+        """The newest event time every lane has reached (microseconds since the epoch)."""
+        return min(self._newest_by_lane.values()) if self._newest_by_lane else None
 
     def restore(self, held: pl.DataFrame | None, alerts: pl.DataFrame) -> None:
         """Carry on from a stored state (a restarted worker): held events and alerts."""
         self._state = held if held is not None and held.height else None
         self._alerts = alerts
-        self._newest = None if self._state is None else int(self._state["at"].cast(pl.Int64).max())  # type: ignore[arg-type]
+        self._newest_by_lane = {}
+        if self._state is not None:
+            lanes = self._state.group_by("_lane").agg(pl.col("at").cast(pl.Int64).max())
+            self._newest_by_lane = dict(zip(lanes["_lane"], lanes["at"], strict=True))
 
     @property
     def alerts(self) -> pl.DataFrame:
@@ -91,24 +95,29 @@ class StreamScreen:
             self.stats.flag_reload_errors += 1
             self.stats.last_flag_error = str(exc)
 
-    def feed(self, frame: pl.DataFrame, *, source: str | None = None) -> pl.DataFrame:
+    def feed(
+        self, frame: pl.DataFrame, *, source: str | None = None, lane: str = ""
+    ) -> pl.DataFrame:
         """Screen one micro-batch (member-layout columns). A bad batch raises
-        ``EventInputError`` and changes nothing."""
+        ``EventInputError`` and changes nothing. ``lane`` names an ordered source (a
+        partition subject): events are in time order within a lane, lanes may lag each
+        other, and held events are let go only when every lane has moved past them."""
         self._reload_flags()
         flags = self.flags.current
         name = source or f"micro-batch {self.stats.batches + 1}"
         events = prepare_events(frame, source=name, member_id=flags.member_id, clock=self.clock())
-        candidates = candidate_events(events, flags)
+        candidates = candidate_events(events, flags).with_columns(pl.lit(lane).alias("_lane"))
         self.stats.batches += 1
         self.stats.events += events.height
         if candidates.height == 0:
             self.last_new_candidates = candidates
             return empty_alerts().with_columns(pl.lit(True).alias("is_new")).clear()
         times = candidates["at"].cast(pl.Int64)
-        if self._newest is not None:
-            self.stats.late_events += int((times < self._newest - self.horizon).sum())
+        previous = self._newest_by_lane.get(lane)
+        if previous is not None:
+            self.stats.late_events += int((times < previous - self.horizon).sum())
         newest = int(times.max())  # type: ignore[arg-type]
-        self._newest = newest if self._newest is None else max(self._newest, newest)
+        self._newest_by_lane[lane] = newest if previous is None else max(previous, newest)
         if self._state is not None:
             candidates = candidates.join(self._state.select("event_id"), on="event_id", how="anti")
         candidates = candidates.unique("event_id", keep="first", maintain_order=True)
@@ -118,7 +127,9 @@ class StreamScreen:
         merged = merge_alerts(self._alerts, found)
         changed = changed_alerts(self._alerts, merged)
         self._alerts = merged
-        cutoff = pl.lit(self._newest - self.horizon).cast(pl.Datetime("us", "UTC"))
+        reached = self.newest
+        assert reached is not None  # a lane was just fed
+        cutoff = pl.lit(reached - self.horizon).cast(pl.Datetime("us", "UTC"))
         self._state = state.filter(pl.col("at") >= cutoff)
         self.stats.candidates_held = self._state.height
         return changed
