@@ -14,6 +14,7 @@ from rich.table import Table
 
 from safehold.cli.console import console, fail, step_progress
 from safehold.cli.demo_hub import print_hub_run, run_hub
+from safehold.cli.demo_klaxon import run_klaxon
 from safehold.cli.synth import print_summary
 from safehold.identity import SecretError, generate_secret_file, load_coalition_key
 from safehold.identity.prepare import PreparedMember, find_raw_identifiers, prepare_member
@@ -86,6 +87,7 @@ def demo(
     console.rule("[bold]3. The coalition hub")
     run = run_hub(world_dir, exchange_dir, data_dir, key)
     print_hub_run(run)
+    run_klaxon(world_dir, data_dir)
 
     console.rule("[bold]What next")
     console.print(

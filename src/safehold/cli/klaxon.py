@@ -16,6 +16,7 @@ from safehold.cli import klaxon_stream
 from safehold.cli.console import console, fail, step_progress
 from safehold.cli.klaxon_world import (
     TRUTH_NOTE,
+    Scores,
     WorldFlagError,
     platform_members,
     recipient_markers,
@@ -204,7 +205,17 @@ def world(
             events_seen += prepared.height
     scores = score_alerts(world_dir, pl.concat(all_alerts), events_seen)
     figures = scores.figures()
-    table = Table(title=f"Klaxon on {world_dir} (flags from the {TRUTH_NOTE})")
+    print_scores(scores, f"Klaxon on {world_dir} (flags from the {TRUTH_NOTE})", seconds)
+    (out / "scores.json").write_text(json.dumps(figures, indent=2) + "\n")
+    console.print(
+        f"wrote flags and alerts per platform under {out}, figures in {out / 'scores.json'}"
+    )
+
+
+def print_scores(scores: Scores, title: str, seconds: float | None = None) -> None:
+    """Alerts against the planted approaches, as a table."""
+    figures = scores.figures()
+    table = Table(title=title)
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_row("events screened", f"{scores.events:,}")
@@ -218,9 +229,6 @@ def world(
     table.add_row("precision (alerts on a planted approach pair)", f"{scores.precision:.3f}")
     table.add_row("alerts on benign look-alikes", f"{scores.lookalike_alerts:,}")
     table.add_row("alerts without a reason", f"{scores.alerts_without_reason:,}")
-    table.add_row("screening throughput", f"{scores.events / max(seconds, 1e-9):,.0f} events/s")
+    if seconds is not None:
+        table.add_row("screening throughput", f"{scores.events / max(seconds, 1e-9):,.0f} events/s")
     console.print(table)
-    (out / "scores.json").write_text(json.dumps(figures, indent=2) + "\n")
-    console.print(
-        f"wrote flags and alerts per platform under {out}, figures in {out / 'scores.json'}"
-    )
