@@ -16,16 +16,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nats
+import nats.errors
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from safehold.cli.klaxon_world import recipient_markers, registry_flags_from_truth
 from safehold.cli.main import app
-from safehold.klaxon.engine import screen
+from safehold.klaxon.engine import empty_alerts, merge_alerts, screen
 from safehold.klaxon.events import prepare_events
 from safehold.klaxon.flags import load_flags, write_flags
-from safehold.klaxon.nats_stream import Subjects, ensure_stream, publish_events
+from safehold.klaxon.nats_stream import Subjects, decode_batch, ensure_stream, publish_events
 from safehold.klaxon.rules import load_rules
 from safehold.klaxon.worker_store import WorkerStore
 from safehold.synth.config import make_config
@@ -61,6 +62,25 @@ async def _dead_letters(stream: str, prefix: str) -> int:
     try:
         info = await client.jetstream().stream_info(stream, subjects_filter=f"{prefix}.dead.>")
         return sum((info.state.subjects or {}).values())
+    finally:
+        await client.close()
+
+
+async def _published_alerts(stream: str, prefix: str) -> pl.DataFrame:
+    """Every batch of alerts on the alerts subject, merged by alert id."""
+    client = await nats.connect(URL)
+    try:
+        js = client.jetstream()
+        sub = await js.pull_subscribe(f"{prefix}.alerts.>", stream=stream)
+        merged = empty_alerts()
+        while True:
+            try:
+                batch = await sub.fetch(100, timeout=2.0)
+            except nats.errors.TimeoutError:
+                return merged
+            for msg in batch:
+                merged = merge_alerts(merged, decode_batch(msg.data))
+                await msg.ack()
     finally:
         await client.close()
 
@@ -144,6 +164,7 @@ def test_killed_worker_restarts_with_no_alert_lost_or_doubled(
         assert counts["screened"] + counts["dead_letter"] == messages
         assert counts["dead_letter"] == 1
         assert asyncio.run(_dead_letters(stream, prefix)) == 1
+        assert asyncio.run(_published_alerts(stream, prefix)).equals(expected)
     finally:
         asyncio.run(_delete(stream))
 

@@ -8,7 +8,10 @@ acknowledged only after its alerts and held events are stored (``WorkerStore``),
 worker killed at any point loses nothing; a message delivered again is recognised by its
 stream sequence, and alerts are keyed by id, so nothing is stored twice. A message that
 cannot be read or fails the event checks is moved to the dead-letter subject, counted, and
-acknowledged, so it never blocks the stream."""
+acknowledged, so it never blocks the stream. Alerts new or changed by a message go to the
+alerts subject after they are stored and before the ack, under a message id that JetStream
+deduplicates; a message delivered again after a kill publishes its alerts again, so the
+subject misses none (a second copy is dropped within the stream's duplicate window)."""
 
 from __future__ import annotations
 
@@ -206,6 +209,9 @@ class ScreeningWorker:
         sequence = msg.metadata.sequence.stream
         if self.store.is_processed(sequence):  # stored before a kill, never acknowledged
             self.report.replayed += 1
+            ids = self.store.changed_ids(sequence)
+            if ids:  # the first publication may have been lost with the worker
+                await self._publish_alerts(js, subjects, sequence, self.store.alerts(ids))
             await msg.ack_sync()
             return
         try:
@@ -236,15 +242,20 @@ class ScreeningWorker:
             changed.drop("is_new"),
             keep_from,
         )
+        if changed.height:
+            await self._publish_alerts(js, subjects, sequence, changed.drop("is_new"))
         await msg.ack_sync()
         self.report.messages += 1
         self.report.alerts_changed += changed.height
-        if changed.height:
-            await js.publish(
-                subjects.alerts,
-                encode_batch(changed.drop("is_new")),
-                headers={"Nats-Msg-Id": f"alerts:{sequence}"},
-            )
+
+    async def _publish_alerts(
+        self, js: JetStreamContext, subjects: Subjects, sequence: int, alerts: pl.DataFrame
+    ) -> None:
+        """Alerts new or changed by one message, to the alerts subject; the message id
+        lets JetStream drop a second copy published after a restart."""
+        await js.publish(
+            subjects.alerts, encode_batch(alerts), headers={"Nats-Msg-Id": f"alerts:{sequence}"}
+        )
 
     async def run(
         self,

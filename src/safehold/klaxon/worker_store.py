@@ -110,7 +110,8 @@ class WorkerStore:
                 "insert or replace into alerts values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
             )
             self._db.execute(
-                "insert into processed values (?, 'screened', ?)", (sequence, str(len(rows)))
+                "insert into processed values (?, 'screened', ?)",
+                (sequence, json.dumps([row[0] for row in rows])),
             )
             self._db.execute("commit")
         except BaseException:
@@ -118,6 +119,14 @@ class WorkerStore:
             raise
         if keep_from_us is not None:
             self._evict(keep_from_us)
+
+    def changed_ids(self, sequence: int) -> list[str]:
+        """The alert ids a processed message added or changed (to publish them again)."""
+        found = self._db.execute(
+            "select detail from processed where sequence = ? and outcome = 'screened'",
+            (sequence,),
+        ).fetchone()
+        return [] if found is None else list(json.loads(found[0]))
 
     def dead_letter(self, sequence: int, reason: str) -> None:
         self._db.execute(
@@ -136,8 +145,16 @@ class WorkerStore:
             return None
         return pl.concat([pl.read_parquet(p) for p in paths])
 
-    def alerts(self) -> pl.DataFrame:
-        cursor = self._db.execute("select * from alerts order by alert_id")
+    def alerts(self, ids: list[str] | None = None) -> pl.DataFrame:
+        """Stored alerts (those with ``ids`` only, when given), by alert id."""
+        if ids is None:
+            cursor = self._db.execute("select * from alerts order by alert_id")
+        else:
+            marks = ",".join("?" * len(ids))
+            cursor = self._db.execute(
+                f"select * from alerts where alert_id in ({marks}) order by alert_id",  # noqa: S608 - only placeholders
+                ids,
+            )
         names = [d[0] for d in cursor.description]
         records = [dict(zip(names, row, strict=True)) for row in cursor]
         if not records:
