@@ -180,3 +180,77 @@ def test_an_unreachable_nats_is_retried_then_reported(tmp_path: Path) -> None:
     assert "unreachable" in result.output
     assert "retrying in" in result.output
     assert "did not answer after 2 attempts" in result.output
+
+
+@pytest.mark.slow
+def test_the_worker_signs_webhook_deliveries_and_retries_a_refused_one(
+    tmp_path: Path, require_service: Callable[[str], None]
+) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from safehold.klaxon.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+    from tests.klaxon.builders import MEMBER as TEST_MEMBER
+    from tests.klaxon.builders import T0, event, frame
+    from tests.klaxon.builders import flags as make_flags
+
+    require_service("nats")
+    secret = b"a-webhook-secret-for-tests"
+    (tmp_path / "secret").write_bytes(secret)
+    accepted: list[dict[str, object]] = []
+    refused: list[str] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            verify(body, self.headers[SIGNATURE_HEADER], secret)
+            if not refused:  # the first delivery is refused, as by a webhook that is down
+                refused.append(self.headers[DELIVERY_HEADER])
+                self.send_response(503)
+            else:
+                accepted.append(json.loads(body))
+                self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    fs = make_flags(tmp_path / "flags", registry=("reg",))
+    events = frame([event("reg", f"kid{i}", T0) for i in range(3)])
+    expected = screen(
+        prepare_events(events, source="t", member_id=TEST_MEMBER, clock=CLOCK), fs, load_rules()
+    )
+    name = uuid.uuid4().hex[:12]
+    stream, prefix = f"KTEST_{name}", f"ktest.{name}"
+
+    async def publish() -> None:
+        client = await nats.connect(URL)
+        try:
+            js = client.jetstream()
+            await ensure_stream(js, stream, prefix)
+            subjects = Subjects(prefix, TEST_MEMBER)
+            await publish_events(js, subjects, events, partitions=1, per_message=10)
+        finally:
+            await client.close()
+
+    try:
+        asyncio.run(publish())
+        args = [
+            "klaxon", "worker", "--flags", str(tmp_path / "flags"), "--store",
+            str(tmp_path / "store.sqlite"), "--stream", stream, "--prefix", prefix,
+            "--idle-exit", "8", "--ack-wait", "2", "--now", NOW,
+            "--webhook", f"http://127.0.0.1:{server.server_port}/alerts",
+            "--webhook-secret-file", str(tmp_path / "secret"),
+        ]  # fmt: skip
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    finally:
+        server.shutdown()
+        asyncio.run(_delete(stream))
+    assert refused == ["alerts:1"]
+    assert "1 failed and retried" in " ".join(result.output.split())
+    delivered = {a["alert_id"] for body in accepted for a in body["alerts"]}  # type: ignore[attr-defined]
+    assert delivered == set(expected["alert_id"].to_list())

@@ -99,6 +99,12 @@ def worker(
         float,
         typer.Option(help="Seconds before an unacknowledged message is delivered again."),
     ] = 10.0,
+    webhook: Annotated[
+        str | None, typer.Option(help="Also POST alerts here, signed (HMAC-SHA256).")
+    ] = None,
+    webhook_secret_file: Annotated[
+        Path | None, typer.Option(help="File holding the webhook's shared secret.")
+    ] = None,
 ) -> None:
     """Screen contact events from JetStream; store alerts, then acknowledge."""
     try:
@@ -108,12 +114,22 @@ def worker(
     from safehold.cli.klaxon import clock_limits
 
     limits = clock_limits(now)
+    hook: tuple[str, bytes] | None = None
+    if webhook is not None:
+        if webhook_secret_file is None or not webhook_secret_file.is_file():
+            fail("--webhook needs --webhook-secret-file, a file holding the shared secret")
+        secret = webhook_secret_file.read_bytes().strip()
+        if len(secret) < 16:
+            fail(f"{webhook_secret_file}: the webhook secret must be at least 16 bytes")
+        hook = (webhook, secret)
     try:
         screening = ScreeningWorker(
             flags_dir=flags_dir,
             rules=rules,
             store_path=store,
             clock=(lambda: limits) if now is not None else ClockLimits.wall_clock,
+            webhook=hook,
+            say=_say,
         )
     except FlagError as exc:
         fail(str(exc))
@@ -147,4 +163,10 @@ def worker(
         f"stopped: {report.messages:,} messages screened, {report.replayed:,} redelivered "
         f"after a restart (already stored), {report.dead_letters:,} dead-lettered, "
         f"{report.alerts_changed:,} alerts new or changed"
+        + (
+            f", {report.webhook_deliveries:,} webhook deliveries "
+            f"({report.webhook_failures:,} failed and retried)"
+            if hook is not None
+            else ""
+        )
     )

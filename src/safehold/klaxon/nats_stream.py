@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import nats
 import nats.errors
 import nats.js.errors
@@ -34,6 +35,7 @@ from safehold.klaxon.events import ClockLimits, EventInputError
 from safehold.klaxon.flags import FlagStore
 from safehold.klaxon.rules import RuleSet
 from safehold.klaxon.stream import StreamScreen
+from safehold.klaxon.webhook import WebhookDeliveryError, deliver
 from safehold.klaxon.worker_store import WorkerStore
 
 Say = Callable[[str], None]
@@ -184,6 +186,8 @@ class WorkerReport:
     replayed: int = 0
     dead_letters: int = 0
     alerts_changed: int = 0
+    webhook_deliveries: int = 0
+    webhook_failures: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -197,7 +201,12 @@ class ScreeningWorker:
         rules: RuleSet,
         store_path: Path,
         clock: Callable[[], ClockLimits] = ClockLimits.wall_clock,
+        webhook: tuple[str, bytes] | None = None,
+        say: Say | None = None,
     ) -> None:
+        self.webhook = webhook
+        self._http: httpx.AsyncClient | None = None
+        self._say: Say = say or (lambda _message: None)
         self.flags = FlagStore(flags_dir)
         self.store = WorkerStore(store_path)
         self.screen = StreamScreen(self.flags, rules, clock=clock)
@@ -211,7 +220,10 @@ class ScreeningWorker:
             self.report.replayed += 1
             ids = self.store.changed_ids(sequence)
             if ids:  # the first publication may have been lost with the worker
-                await self._publish_alerts(js, subjects, sequence, self.store.alerts(ids))
+                alerts = self.store.alerts(ids)
+                await self._publish_alerts(js, subjects, sequence, alerts)
+                if not await self._to_webhook(sequence, alerts, msg):
+                    return
             await msg.ack_sync()
             return
         try:
@@ -244,9 +256,27 @@ class ScreeningWorker:
         )
         if changed.height:
             await self._publish_alerts(js, subjects, sequence, changed.drop("is_new"))
+            if not await self._to_webhook(sequence, changed.drop("is_new"), msg):
+                return
         await msg.ack_sync()
         self.report.messages += 1
         self.report.alerts_changed += changed.height
+
+    async def _to_webhook(self, sequence: int, alerts: pl.DataFrame, msg: Msg) -> bool:
+        """Deliver to the webhook, if there is one. On failure the message is not
+        acknowledged: it comes again (its alerts are already stored) and is delivered then."""
+        if self.webhook is None or self._http is None:
+            return True
+        url, secret = self.webhook
+        try:
+            await deliver(self._http, url, secret, alerts, delivery_id=f"alerts:{sequence}")
+        except WebhookDeliveryError as exc:
+            self.report.webhook_failures += 1
+            self._say(f"{exc}; message {sequence} will come again in 5s")
+            await msg.nak(delay=5.0)
+            return False
+        self.report.webhook_deliveries += 1
+        return True
 
     async def _publish_alerts(
         self, js: JetStreamContext, subjects: Subjects, sequence: int, alerts: pl.DataFrame
@@ -274,6 +304,7 @@ class ScreeningWorker:
         in flight (``max_ack_pending=1``) keeps the order across a kill: the message that
         was in flight comes again (after ``ack_wait`` seconds) before any later one."""
         client = await connect(url, attempts=attempts, say=say)
+        self._http = httpx.AsyncClient(timeout=10.0) if self.webhook is not None else None
         try:
             js = client.jetstream()
             await ensure_stream(js, stream, subjects.prefix)
@@ -297,5 +328,7 @@ class ScreeningWorker:
                     await self.handle(js, subjects, msg)
         finally:
             await client.close()
+            if self._http is not None:
+                await self._http.aclose()
             self.store.close()
         return self.report
