@@ -36,7 +36,11 @@ def test_screen_writes_alerts_with_reasons_and_a_replay_adds_none(
     world: Path, tmp_path: Path
 ) -> None:
     flags = tmp_path / "flags"
-    _invoke("klaxon", "flags", "--world", str(world), "--member", MEMBER, "--out", str(flags))
+    _invoke(
+        "klaxon", "flags", "--world", str(world), "--member", MEMBER, "--out", str(flags),
+        "--conversations",
+    )  # fmt: skip
+    assert pl.read_parquet(flags / "conversation_risk.parquet").height > 0
     manifest = json.loads((flags / "flags.json").read_text())
     assert "synthetic" in manifest["provenance"]["registry"]
     events = world / "members" / MEMBER / "contact_events.parquet"

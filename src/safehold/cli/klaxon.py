@@ -25,6 +25,7 @@ from safehold.cli.klaxon_world import (
     score_alerts,
 )
 from safehold.klaxon.alert_files import AlertFileError, read_alerts, write_alerts
+from safehold.klaxon.conversation_risk import conversation_risk
 from safehold.klaxon.durations import format_duration
 from safehold.klaxon.engine import screen as screen_events
 from safehold.klaxon.events import ClockLimits, EventInputError, prepare_events, read_events
@@ -70,6 +71,13 @@ def flags(
             "come from the world's planted truth (synthetic demo only)."
         ),
     ] = None,
+    conversations: Annotated[
+        bool,
+        typer.Option(
+            help="Also score the member's conversations (messages.parquet) with the "
+            "conversation risk model, for the conversation rule."
+        ),
+    ] = False,
 ) -> None:
     """Make a member's flags folder: registry matches, minors, the vulnerable-child cohort."""
     if not (world / "members" / member / "accounts.parquet").is_file():
@@ -84,13 +92,21 @@ def flags(
             senders = registry_flags_from_truth(world, member)
             registry_source = TRUTH_NOTE
         markers = recipient_markers(world, member)
-    except (WorldFlagError, OSError, pl.exceptions.PolarsError) as exc:
+        risk = None
+        if conversations:
+            with console.status("scoring conversations"):
+                risk = conversation_risk(
+                    pl.read_parquet(world / "members" / member / "messages.parquet"),
+                    pl.read_parquet(world / "members" / member / "conversations.parquet"),
+                )
+    except (WorldFlagError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
         fail(str(exc))
     write_flags(
         out,
         member_id=member,
         senders=senders,
         markers=markers,
+        conversation_risk=risk,
         provenance={
             "registry": registry_source,
             "minors": f"declared age bands in {member}'s accounts.parquet",
@@ -101,6 +117,7 @@ def flags(
         f"wrote flags for {member} to {out}: {senders.height:,} flagged senders "
         f"({registry_source}), {markers.height:,} child accounts "
         f"({int(markers['vulnerable'].sum()):,} in the vulnerable cohort, from the {TRUTH_NOTE})"
+        + ("" if risk is None else f", {risk.height:,} conversations scored")
     )
 
 
