@@ -34,7 +34,9 @@ ALLOWED: dict[str, set[str]] = {
         "triage",
         "privacy",
         "research",
+        "klaxon",
     },
+    "klaxon": {"exchange", "conversation"},
 }
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from safehold.cli.console import console, fail, step_progress
 from safehold.cli.demo_hub import print_hub_run, run_hub
+from safehold.cli.demo_klaxon import run_klaxon
 from safehold.cli.demo_research import run_demo_study
 from safehold.cli.demo_triage import run_triage_demo
 from safehold.cli.synth import print_summary
@@ -89,9 +90,11 @@ def demo(
     run = run_hub(world_dir, exchange_dir, data_dir, key)
     print_hub_run(run)
 
-    console.rule("[bold]4. A pre-registered study in the research enclave")
+    console.rule("[bold]4. Contact screening (the klaxon)")
+    run_klaxon(world_dir, data_dir)
+    console.rule("[bold]5. A pre-registered study in the research enclave")
     run_demo_study(world_dir, data_dir)
-    console.rule("[bold]5. Triage of seized devices (synthetic)")
+    console.rule("[bold]6. Triage of seized devices (synthetic)")
     run_triage_demo(data_dir)
 
     console.rule("[bold]What next")

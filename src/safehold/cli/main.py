@@ -10,6 +10,7 @@ from safehold.cli import (
     conversation,
     demo,
     hub,
+    klaxon,
     member,
     research,
     schema,
@@ -32,6 +33,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(conversation.app, name="conversation")
 app.add_typer(triage.app, name="triage")
 app.add_typer(research.app, name="research")
+app.add_typer(klaxon.app, name="klaxon")
 app.command("demo")(demo.demo)
 
 

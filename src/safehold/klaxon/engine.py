@@ -1,0 +1,358 @@
+"""The screening engine: contact events in, alerts out, in a handful of Polars passes.
+
+Why this shape: every rule concerns contact from an adult (or an account of unknown age) to
+a child, so the first pass keeps only those events (one hash look-up per event against the
+children the member knows, plus the age band the event carries). The windowed rules run on
+that small remainder, sorted once by (sender, child, time). An alert is one (sender, child,
+window): each rule counts once in it, adds its severity, and gives its reason; the alert is
+raised when the severities reach ``alert_at``. There is no per-event Python on this path."""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+from safehold.klaxon.durations import micros
+from safehold.klaxon.events import AGE_BANDS, MINOR_BANDS, TIME
+from safehold.klaxon.flags import FlagSet
+from safehold.klaxon.rules import (
+    AgeGapRule,
+    ConversationRiskRule,
+    EscalatingRule,
+    FanOutRule,
+    FirstContactRule,
+    FlaggedSenderRule,
+    NightTimeRule,
+    RuleSet,
+    VulnerableRecipientRule,
+    _Rule,
+    reason_of,
+)
+
+ALERT_ID_VERSION = "klaxon-alert/v1"
+ALERT_SCHEMA: dict[str, pl.DataType] = {
+    "alert_id": pl.Utf8(),
+    "member_id": pl.Utf8(),
+    "sender": pl.Utf8(),
+    "recipient": pl.Utf8(),
+    "window_start": TIME,
+    "window_end": TIME,
+    "severity": pl.Int64(),
+    "rules": pl.List(pl.Utf8()),
+    "reasons": pl.List(pl.Utf8()),
+    "rule_severities": pl.List(pl.Int64()),
+    "first_event_id": pl.Utf8(),
+    "first_event_at": TIME,
+    "last_event_at": TIME,
+    "events": pl.Int64(),
+}
+_ADULT_FROM = AGE_BANDS.index("18_24")
+
+
+def empty_alerts() -> pl.DataFrame:
+    return pl.DataFrame(schema=ALERT_SCHEMA)
+
+
+def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
+    """Events from an adult or unknown-age sender to a recipient who is a child by the
+    event's age band or by the member's markers."""
+    child = pl.col("recipient_band").is_in(MINOR_BANDS) | pl.col("recipient").is_in(
+        flags.child_accounts.implode()
+    )
+    adult_sender = pl.col("sender_band").is_null() | ~pl.col("sender_band").is_in(MINOR_BANDS)
+    return events.filter(child & adult_sender)
+
+
+def horizon_us(rules: RuleSet) -> int:
+    """How far back a stream must keep candidate events for its windows to be whole."""
+    spans = [micros(rules.window)]
+    for rule in rules.active:
+        if isinstance(rule, FanOutRule | NightTimeRule | EscalatingRule):
+            spans.append(micros(rule.within))
+    return max(spans)
+
+
+def _on_channels(rule: _Rule) -> pl.Expr:
+    if rule.channels is None:
+        return pl.lit(True)
+    return pl.col("channel").is_in([c.value for c in rule.channels])
+
+
+def _band_index(column: str) -> pl.Expr:
+    return pl.col(column).replace_strict(
+        list(AGE_BANDS), list(range(len(AGE_BANDS))), default=None, return_dtype=pl.Int16
+    )
+
+
+def _rule_hit(rule: _Rule, frame: pl.DataFrame) -> pl.Expr:
+    """A boolean expression: does this rule fire on the event (row) of ``frame``."""
+    on = _on_channels(rule)
+    if isinstance(rule, FlaggedSenderRule):
+        flagged = pl.lit(False)
+        if "registry" in rule.sources:
+            flagged = flagged | pl.col("registry").fill_null(False)
+        if "model" in rule.sources:
+            flagged = flagged | pl.col("model_band").is_in(list(rule.model_bands)).fill_null(False)
+        return on & flagged
+    if isinstance(rule, FirstContactRule):
+        return on & pl.col("first_contact")
+    if isinstance(rule, FanOutRule):
+        bucket = pl.col("_t") // micros(rule.within)
+        children = pl.when(on).then(pl.col("_pair")).drop_nulls().n_unique().over("_snd", bucket)
+        return on & (children >= rule.min_children)
+    if isinstance(rule, NightTimeRule):
+        hour = pl.col("at").dt.hour()
+        night = on & (hour >= rule.start_hour) & (hour < rule.end_hour)
+        if rule.min_events == 1:
+            return night
+        return night & pl.col(f"_night_{rule.id}")
+    if isinstance(rule, AgeGapRule):
+        sender, child = _band_index("sender_band"), _band_index("_child_band")
+        return (
+            on & (sender >= _ADULT_FROM) & ((sender - child) >= rule.min_band_gap).fill_null(False)
+        )
+    if isinstance(rule, EscalatingRule):
+        return on & pl.col(f"_esc_{rule.id}")
+    if isinstance(rule, ConversationRiskRule):
+        return on & (pl.col("_conversation_risk") >= rule.threshold).fill_null(False)
+    if isinstance(rule, VulnerableRecipientRule):
+        return on & pl.col("vulnerable").fill_null(False)
+    raise TypeError(f"no engine for rule kind {type(rule).__name__}")
+
+
+def _same_pair_back(k: int) -> pl.Expr:
+    """True where the row ``k`` rows up belongs to the same (sender, child) pair; the frame
+    is sorted by pair and time, so a plain shift then reads the pair's own history."""
+    return (pl.col("_pair").shift(k) == pl.col("_pair")).fill_null(False)
+
+
+def _night_column(rule: NightTimeRule, frame: pl.DataFrame) -> pl.Series:
+    """Per row: is there a night contact of the same pair ``min_events - 1`` night contacts
+    back, no longer ago than ``within``."""
+    hour = pl.col("at").dt.hour()
+    night = _on_channels(rule) & (hour >= rule.start_hour) & (hour < rule.end_hour)
+    k = rule.min_events - 1
+    nights = (
+        frame.select("_i", "_pair", "_t", night.alias("_night"))
+        .filter("_night")
+        .select(
+            "_i",
+            (
+                _same_pair_back(k) & ((pl.col("_t") - pl.col("_t").shift(k)) <= micros(rule.within))
+            ).alias("_ok"),
+        )
+    )
+    joined = frame.select("_i").join(nights, on="_i", how="left", maintain_order="left")
+    return joined.get_column("_ok").fill_null(False)
+
+
+def _escalating_column(rule: EscalatingRule, frame: pl.DataFrame) -> pl.Series:
+    """Per row: the pair's last ``min_gaps`` gaps each shrink to at most ``max_ratio`` of
+    the one before, the first of them is at least ``min_first_gap`` long, and the contacts
+    span at most ``within``."""
+    k = rule.min_gaps
+    t = pl.col("_t")
+    gap = [t.shift(j) - t.shift(j + 1) for j in range(k)]  # gap[0] is the latest
+    ok = (
+        _same_pair_back(k)
+        & (gap[k - 1] >= micros(rule.min_first_gap))
+        & ((t - t.shift(k)) <= micros(rule.within))
+    )
+    for j in range(k - 1):
+        ok = ok & (gap[j] <= rule.max_ratio * gap[j + 1])
+    if rule.channels is None:
+        return frame.select(ok.fill_null(False)).to_series()
+    rows = frame.select("_i", "_pair", "_t", _on_channels(rule).alias("_on")).filter("_on")
+    back = rows.select("_i", ok.fill_null(False).alias("_ok"))
+    joined = frame.select("_i").join(back, on="_i", how="left", maintain_order="left")
+    return joined.get_column("_ok").fill_null(False)
+
+
+def _enrich(candidates: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
+    frame = candidates.join(flags.recipients, on="recipient", how="left").join(
+        flags.senders, on="sender", how="left"
+    )
+    risk = flags.conversation_risk
+    if risk is not None and frame["conversation_id"].null_count() < frame.height:
+        frame = frame.join(
+            risk.rename({"risk": "_conversation_risk"}), on="conversation_id", how="left"
+        )
+    else:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("_conversation_risk"))
+    return (
+        frame.with_columns(
+            pl.coalesce("marker_band", "recipient_band").alias("_child_band"),
+            pl.col("at").cast(pl.Int64).alias("_t"),
+        )
+        .with_columns(
+            pl.col("sender").cast(pl.Categorical).to_physical().alias("_sc"),
+            pl.col("recipient").cast(pl.Categorical).to_physical().alias("_rc"),
+        )
+        .sort("_sc", "_rc", "_t", "event_id")
+        .with_row_index("_i")
+        .with_columns(
+            _changed("_sc").alias("_snd"),
+            (_changed("_sc") | _changed("_rc")).alias("_pair_start"),
+        )
+        .with_columns(
+            pl.col("_snd").cum_sum().alias("_snd"), pl.col("_pair_start").cum_sum().alias("_pair")
+        )
+    )
+
+
+def _changed(column: str) -> pl.Expr:
+    return (pl.col(column) != pl.col(column).shift(1)).fill_null(True)
+
+
+def rule_hits(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
+    """The candidate events with one boolean column ``hit:<rule id>`` per active rule."""
+    frame = _enrich(candidates, flags)
+    extra = []
+    for rule in rules.active:
+        if isinstance(rule, NightTimeRule) and rule.min_events > 1:
+            extra.append(_night_column(rule, frame).alias(f"_night_{rule.id}"))
+        elif isinstance(rule, EscalatingRule):
+            extra.append(_escalating_column(rule, frame).alias(f"_esc_{rule.id}"))
+    if extra:
+        frame = frame.with_columns(extra)
+    return frame.with_columns(
+        _rule_hit(rule, frame).alias(f"hit:{rule.id}") for rule in rules.active
+    )
+
+
+def _combinations(ordered: list[_Rule], masks: pl.Series) -> pl.DataFrame:
+    """The rules, reasons and severities of each combination of rules that fired (a bit
+    per rule in ``ordered``): a handful of rows, built once per batch, joined to alerts."""
+    reasons = [reason_of(r) for r in ordered]
+    rows = []
+    for value in masks.to_list():
+        picked = [i for i in range(len(ordered)) if value >> i & 1]
+        rows.append(
+            {
+                "_mask": value,
+                "rules": [ordered[i].id for i in picked],
+                "reasons": [reasons[i] for i in picked],
+                "rule_severities": [ordered[i].severity for i in picked],
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "_mask": masks.dtype,
+            "rules": pl.List(pl.Utf8),
+            "reasons": pl.List(pl.Utf8),
+            "rule_severities": pl.List(pl.Int64),
+        },
+    )
+
+
+def alert_id(member_id: str, sender: str, recipient: str, window_start_us: int) -> str:
+    """The same (member, sender, child, window) always gives the same id."""
+    key = f"{ALERT_ID_VERSION}|{member_id}|{sender}|{recipient}|{window_start_us}"
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def alerts_from_hits(hits: pl.DataFrame, member_id: str, rules: RuleSet) -> pl.DataFrame:
+    """One row per (sender, child, window) whose rule severities reach ``alert_at``."""
+    active = rules.active
+    if hits.height == 0 or not active:
+        return empty_alerts()
+    window = micros(rules.window)
+    fired = [pl.col(f"hit:{r.id}").any().alias(r.id) for r in active]
+    grouped = (
+        hits.with_columns((pl.col("_t") // window * window).alias("_w"))
+        .group_by("_pair", "_w")
+        .agg(
+            *fired,
+            pl.col("sender", "recipient").first(),
+            pl.col("_t").min().alias("_first_t"),
+            pl.col("event_id").first().alias("first_event_id"),
+            pl.col("_t").max().alias("_last_t"),
+            pl.len().cast(pl.Int64).alias("events"),
+        )
+    )
+    severity = pl.sum_horizontal(
+        [pl.when(pl.col(r.id)).then(r.severity).otherwise(0) for r in active]
+    )
+    grouped = grouped.with_columns(severity.alias("severity")).filter(
+        pl.col("severity") >= rules.alert_at
+    )
+    if grouped.height == 0:
+        return empty_alerts()
+    ordered = sorted(active, key=lambda r: (-r.severity, r.id))
+    mask = pl.sum_horizontal(
+        [pl.when(pl.col(r.id)).then(1 << i).otherwise(0) for i, r in enumerate(ordered)]
+    ).alias("_mask")
+    grouped = grouped.with_columns(mask)
+    listed = grouped.join(_combinations(ordered, grouped["_mask"].unique()), on="_mask")
+    ids = [
+        alert_id(member_id, s, r, w)
+        for s, r, w in zip(listed["sender"], listed["recipient"], listed["_w"], strict=True)
+    ]
+    out = listed.select(
+        pl.Series("alert_id", ids, dtype=pl.Utf8),
+        pl.lit(member_id).alias("member_id"),
+        "sender",
+        "recipient",
+        pl.col("_w").cast(TIME).alias("window_start"),
+        (pl.col("_w") + window).cast(TIME).alias("window_end"),
+        "severity",
+        "rules",
+        "reasons",
+        "rule_severities",
+        "first_event_id",
+        pl.col("_first_t").cast(TIME).alias("first_event_at"),
+        pl.col("_last_t").cast(TIME).alias("last_event_at"),
+        "events",
+    )
+    return out.cast(ALERT_SCHEMA).sort("alert_id")  # type: ignore[arg-type]
+
+
+def screen(events: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
+    """Batch screening of prepared events (``events.prepare_events``)."""
+    candidates = candidate_events(events, flags)
+    return alerts_from_hits(rule_hits(candidates, flags, rules), flags.member_id, rules)
+
+
+def merge_alerts(existing: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """Alerts with the same id become one: the union of their rules (each once), the
+    earliest first event, the latest last event, the most events seen. Merging is
+    idempotent and order-free, so a replay or a re-sent batch changes nothing."""
+    both = pl.concat([existing.cast(ALERT_SCHEMA), new.cast(ALERT_SCHEMA)])  # type: ignore[arg-type]
+    if both.height == 0:
+        return empty_alerts()
+    rules = (
+        both.select("alert_id", "rules", "reasons", "rule_severities")
+        .explode("rules", "reasons", "rule_severities")
+        .unique(["alert_id", "rules"], keep="first")
+        .sort("alert_id", -pl.col("rule_severities"), "rules")
+        .group_by("alert_id", maintain_order=True)
+        .agg(
+            "rules", "reasons", "rule_severities", pl.col("rule_severities").sum().alias("severity")
+        )
+    )
+    first = (
+        both.sort("first_event_at", "first_event_id")
+        .group_by("alert_id")
+        .agg(
+            pl.col("member_id", "sender", "recipient", "window_start", "window_end").first(),
+            pl.col("first_event_id").first(),
+            pl.col("first_event_at").min(),
+            pl.col("last_event_at").max(),
+            pl.col("events").max(),
+        )
+    )
+    merged = first.join(rules, on="alert_id")
+    return merged.select(list(ALERT_SCHEMA)).cast(ALERT_SCHEMA).sort("alert_id")  # type: ignore[arg-type]
+
+
+def changed_alerts(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``after`` that are new or differ from ``before``, with ``is_new``."""
+    old = before.select("alert_id", pl.struct(pl.all().exclude("alert_id")).alias("_old"))
+    compared = after.with_columns(pl.struct(pl.all().exclude("alert_id")).alias("_new")).join(
+        old, on="alert_id", how="left"
+    )
+    return compared.filter(
+        pl.col("_old").is_null() | pl.col("_old").ne_missing(pl.col("_new"))
+    ).select(*ALERT_SCHEMA, pl.col("_old").is_null().alias("is_new"))

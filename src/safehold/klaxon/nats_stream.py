@@ -1,0 +1,334 @@
+"""NATS JetStream adapters: publish contact events partitioned by sender, and a worker
+that screens them with the in-process stream and stores alerts before it acknowledges.
+
+Why this shape: all events of a sender go to one partition subject (a CRC-32 of the
+sender key), so one worker holds every window that sender's alerts depend on, and workers
+scale out by partition. Many events travel per message (Arrow IPC). A message is
+acknowledged only after its alerts and held events are stored (``WorkerStore``), so a
+worker killed at any point loses nothing; a message delivered again is recognised by its
+stream sequence, and alerts are keyed by id, so nothing is stored twice. A message that
+cannot be read or fails the event checks is moved to the dead-letter subject, counted, and
+acknowledged, so it never blocks the stream. Alerts new or changed by a message go to the
+alerts subject after they are stored and before the ack, under a message id that JetStream
+deduplicates; a message delivered again after a kill publishes its alerts again, so the
+subject misses none (a second copy is dropped within the stream's duplicate window)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import nats
+import nats.errors
+import nats.js.errors
+import polars as pl
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
+
+from safehold.klaxon.events import ClockLimits, EventInputError
+from safehold.klaxon.flags import FlagStore
+from safehold.klaxon.rules import RuleSet
+from safehold.klaxon.stream import StreamScreen
+from safehold.klaxon.webhook import WebhookDeliveryError, deliver
+from safehold.klaxon.worker_store import WorkerStore
+
+Say = Callable[[str], None]
+DEFAULT_PREFIX = "safehold.contacts"
+DEFAULT_STREAM = "SAFEHOLD_CONTACTS"
+
+
+class PoisonMessageError(ValueError):
+    """A message whose payload is not a batch of contact events."""
+
+
+class NatsUnreachableError(ConnectionError):
+    """NATS did not answer after every retry."""
+
+
+@dataclass(frozen=True)
+class Subjects:
+    prefix: str
+    member_id: str
+
+    def events(self, partition: int) -> str:
+        return f"{self.prefix}.events.{self.member_id}.p{partition}"
+
+    @property
+    def events_filter(self) -> str:
+        return f"{self.prefix}.events.{self.member_id}.*"
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.prefix}.dead.{self.member_id}"
+
+    @property
+    def alerts(self) -> str:
+        return f"{self.prefix}.alerts.{self.member_id}"
+
+
+def partition_of(senders: pl.Series, partitions: int) -> pl.Series:
+    """Partition per sender: CRC-32 of the key modulo ``partitions``; stable across
+    processes and library versions (computed once per distinct sender)."""
+    distinct = senders.unique()
+    codes = [zlib.crc32(s.encode()) % partitions for s in distinct.to_list()]
+    return senders.replace_strict(distinct, pl.Series(codes, dtype=pl.Int32))
+
+
+def encode_batch(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="lz4")
+    return buffer.getvalue()
+
+
+def decode_batch(payload: bytes) -> pl.DataFrame:
+    try:
+        return pl.read_ipc(io.BytesIO(payload))
+    except Exception as exc:
+        raise PoisonMessageError(
+            f"not an Arrow IPC batch of contact events ({type(exc).__name__})"
+        ) from None
+
+
+async def _quiet(_error: Exception) -> None:
+    """The probe's failures are reported by ``connect`` itself, once per attempt."""
+
+
+async def connect(url: str, *, attempts: int, say: Say, first_delay: float = 0.5) -> Client:
+    """Connect, retrying with doubling delays (at most 30 s) and saying so each time."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            # A probe that fails fast (the client's own reconnect loop would retry the first
+            # connection for ever), then the client that reconnects by itself once up.
+            probe = await asyncio.wait_for(
+                nats.connect(
+                    url,
+                    connect_timeout=2,
+                    allow_reconnect=False,
+                    max_reconnect_attempts=1,
+                    reconnect_time_wait=0.1,
+                    error_cb=_quiet,
+                ),
+                timeout=10,
+            )
+            await probe.close()
+            return await nats.connect(
+                url, connect_timeout=2, allow_reconnect=True, max_reconnect_attempts=-1
+            )
+        except (OSError, nats.errors.Error, TimeoutError) as exc:
+            if attempt == attempts:
+                break
+            say(
+                f"NATS at {url} is unreachable ({type(exc).__name__}); attempt {attempt} of "
+                f"{attempts}, retrying in {delay:.1f}s"
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+    raise NatsUnreachableError(
+        f"NATS at {url} did not answer after {attempts} attempts; start it (nats-server -js) "
+        "or check --nats"
+    )
+
+
+async def ensure_stream(js: JetStreamContext, name: str, prefix: str) -> None:
+    """The stream that keeps events, dead letters and alerts under ``prefix``."""
+    try:
+        await js.stream_info(name)
+    except nats.js.errors.NotFoundError:
+        await js.add_stream(name=name, subjects=[f"{prefix}.>"], duplicate_window=120.0)
+
+
+async def publish_events(
+    js: JetStreamContext,
+    subjects: Subjects,
+    frame: pl.DataFrame,
+    *,
+    partitions: int,
+    per_message: int,
+) -> int:
+    """Publish member-layout events (in time order) slice by slice, each slice split by
+    partition, so that every partition's messages stay in time order and together about
+    ``per_message`` events per message;
+    each message has a deterministic id, so publishing again within the stream's
+    duplicate window adds nothing. Returns the number of messages."""
+    sent = 0
+    futures = []
+    span = per_message * partitions  # one time slice: about a message per partition
+    for start in range(0, frame.height, span):
+        piece = frame.slice(start, span)
+        parts = piece.with_columns(
+            partition_of(piece["sender_account"], partitions).alias("_partition")
+        )
+        for (partition,), group in parts.group_by("_partition", maintain_order=True):
+            chunk = group.drop("_partition")
+            msg_id = f"{subjects.member_id}:{chunk['event_id'][0]}:{chunk['event_id'][-1]}"
+            futures.append(
+                await js.publish_async(
+                    subjects.events(int(partition)),
+                    encode_batch(chunk),
+                    headers={"Nats-Msg-Id": msg_id},
+                )
+            )
+            sent += 1
+    await asyncio.gather(*futures)
+    return sent
+
+
+@dataclass
+class WorkerReport:
+    messages: int = 0
+    replayed: int = 0
+    dead_letters: int = 0
+    alerts_changed: int = 0
+    webhook_deliveries: int = 0
+    webhook_failures: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class ScreeningWorker:
+    """Pulls messages, screens them, stores, then acknowledges."""
+
+    def __init__(
+        self,
+        *,
+        flags_dir: Path,
+        rules: RuleSet,
+        store_path: Path,
+        clock: Callable[[], ClockLimits] = ClockLimits.wall_clock,
+        webhook: tuple[str, bytes] | None = None,
+        say: Say | None = None,
+    ) -> None:
+        self.webhook = webhook
+        self._http: httpx.AsyncClient | None = None
+        self._say: Say = say or (lambda _message: None)
+        self.flags = FlagStore(flags_dir)
+        self.store = WorkerStore(store_path)
+        self.screen = StreamScreen(self.flags, rules, clock=clock)
+        self.screen.restore(self.store.held(), self.store.alerts())
+        self.report = WorkerReport()
+        self.stopping = False
+
+    async def handle(self, js: JetStreamContext, subjects: Subjects, msg: Msg) -> None:
+        sequence = msg.metadata.sequence.stream
+        if self.store.is_processed(sequence):  # stored before a kill, never acknowledged
+            self.report.replayed += 1
+            ids = self.store.changed_ids(sequence)
+            if ids:  # the first publication may have been lost with the worker
+                alerts = self.store.alerts(ids)
+                await self._publish_alerts(js, subjects, sequence, alerts)
+                if not await self._to_webhook(sequence, alerts, msg):
+                    return
+            await msg.ack_sync()
+            return
+        try:
+            changed = self.screen.feed(
+                decode_batch(msg.data), source=f"message {sequence}", lane=msg.subject
+            )
+        except (PoisonMessageError, EventInputError) as exc:
+            await js.publish(
+                subjects.dead_letter,
+                msg.data,
+                headers={
+                    "Nats-Msg-Id": f"dead:{sequence}",
+                    "Safehold-Reason": str(exc)[:900],
+                    "Safehold-Source-Sequence": str(sequence),
+                    "Safehold-Source-Subject": msg.subject,
+                },
+            )
+            self.store.dead_letter(sequence, str(exc)[:900])
+            self.report.dead_letters += 1
+            await msg.ack_sync()
+            return
+        held = self.screen.last_new_candidates
+        newest = self.screen.newest
+        keep_from = None if newest is None else newest - self.screen.horizon
+        self.store.commit(
+            sequence,
+            held if held is not None else pl.DataFrame(),
+            changed.drop("is_new"),
+            keep_from,
+        )
+        if changed.height:
+            await self._publish_alerts(js, subjects, sequence, changed.drop("is_new"))
+            if not await self._to_webhook(sequence, changed.drop("is_new"), msg):
+                return
+        await msg.ack_sync()
+        self.report.messages += 1
+        self.report.alerts_changed += changed.height
+
+    async def _to_webhook(self, sequence: int, alerts: pl.DataFrame, msg: Msg) -> bool:
+        """Deliver to the webhook, if there is one. On failure the message is not
+        acknowledged: it comes again (its alerts are already stored) and is delivered then."""
+        if self.webhook is None or self._http is None:
+            return True
+        url, secret = self.webhook
+        try:
+            await deliver(self._http, url, secret, alerts, delivery_id=f"alerts:{sequence}")
+        except WebhookDeliveryError as exc:
+            self.report.webhook_failures += 1
+            self._say(f"{exc}; message {sequence} will come again in 5s")
+            await msg.nak(delay=5.0)
+            return False
+        self.report.webhook_deliveries += 1
+        return True
+
+    async def _publish_alerts(
+        self, js: JetStreamContext, subjects: Subjects, sequence: int, alerts: pl.DataFrame
+    ) -> None:
+        """Alerts new or changed by one message, to the alerts subject; the message id
+        lets JetStream drop a second copy published after a restart."""
+        await js.publish(
+            subjects.alerts, encode_batch(alerts), headers={"Nats-Msg-Id": f"alerts:{sequence}"}
+        )
+
+    async def run(
+        self,
+        url: str,
+        *,
+        subjects: Subjects,
+        stream: str,
+        durable: str,
+        attempts: int,
+        idle_exit: float | None,
+        say: Say,
+        ack_wait: float = 10.0,
+    ) -> WorkerReport:
+        """Screen until stopped (or idle for ``idle_exit`` seconds). Messages are handled
+        one at a time in stream order, each stored before it is acknowledged. One message
+        in flight (``max_ack_pending=1``) keeps the order across a kill: the message that
+        was in flight comes again (after ``ack_wait`` seconds) before any later one."""
+        client = await connect(url, attempts=attempts, say=say)
+        self._http = httpx.AsyncClient(timeout=10.0) if self.webhook is not None else None
+        try:
+            js = client.jetstream()
+            await ensure_stream(js, stream, subjects.prefix)
+            sub = await js.pull_subscribe(
+                subjects.events_filter,
+                durable=durable,
+                stream=stream,
+                config=api.ConsumerConfig(ack_wait=ack_wait, max_ack_pending=1),
+            )
+            idle = 0.0
+            while not self.stopping:
+                try:
+                    messages = await sub.fetch(1, timeout=1.0)
+                except nats.errors.TimeoutError:
+                    idle += 1.0
+                    if idle_exit is not None and idle >= idle_exit:
+                        break
+                    continue
+                idle = 0.0
+                for msg in messages:
+                    await self.handle(js, subjects, msg)
+        finally:
+            await client.close()
+            if self._http is not None:
+                await self._http.aclose()
+            self.store.close()
+        return self.report

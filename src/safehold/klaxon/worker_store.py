@@ -1,0 +1,166 @@
+"""What a stream worker keeps on disk so that a kill loses nothing and repeats nothing.
+
+One SQLite file holds the alerts (keyed by alert id, so an alert can never be stored
+twice), the stream sequences already processed, and the dead-lettered ones; a folder
+beside it holds the candidate events of the open windows, one Parquet file per message.
+A message's held events are written first, then one SQLite transaction stores its alerts
+and marks it processed; only then is the message acknowledged. After a kill, held-event
+files of messages never marked processed are removed and those messages come again."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+
+from safehold.klaxon.engine import ALERT_SCHEMA, empty_alerts
+
+_SCHEMA = """
+create table if not exists alerts (
+    alert_id text primary key,
+    member_id text not null,
+    sender text not null,
+    recipient text not null,
+    window_start integer not null,
+    window_end integer not null,
+    severity integer not null,
+    rules text not null,
+    reasons text not null,
+    rule_severities text not null,
+    first_event_id text not null,
+    first_event_at integer not null,
+    last_event_at integer not null,
+    events integer not null
+);
+create table if not exists processed (
+    sequence integer primary key,
+    outcome text not null,
+    detail text
+);
+"""
+_TIMES = ("window_start", "window_end", "first_event_at", "last_event_at")
+_LISTS = ("rules", "reasons", "rule_severities")
+
+
+class WorkerStore:
+    """Alerts, processed sequences and held events of one worker."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.held_dir = path.with_name(path.name + ".held")
+        self.held_dir.mkdir(exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("pragma journal_mode=wal")
+        self._db.execute("pragma synchronous=full")
+        self._db.executescript(_SCHEMA)
+        self._drop_orphans()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _held_path(self, sequence: int) -> Path:
+        return self.held_dir / f"held-{sequence:012d}.parquet"
+
+    def _drop_orphans(self) -> None:
+        done = self.processed_sequences()
+        for path in self.held_dir.glob("held-*.parquet"):
+            if int(path.stem.removeprefix("held-")) not in done:
+                path.unlink()
+        for path in self.held_dir.glob(".*"):
+            path.unlink()
+
+    def processed_sequences(self) -> set[int]:
+        return {row[0] for row in self._db.execute("select sequence from processed")}
+
+    def is_processed(self, sequence: int) -> bool:
+        found = self._db.execute("select 1 from processed where sequence = ?", (sequence,))
+        return found.fetchone() is not None
+
+    def counts(self) -> dict[str, int]:
+        rows = self._db.execute("select outcome, count(*) from processed group by outcome")
+        counts = {outcome: n for outcome, n in rows}
+        counts["alerts"] = self._db.execute("select count(*) from alerts").fetchone()[0]
+        return counts
+
+    def commit(
+        self, sequence: int, held: pl.DataFrame, alerts: pl.DataFrame, keep_from_us: int | None
+    ) -> None:
+        """Store one message's outcome durably: its held events, then (one transaction)
+        its new or changed alerts and the mark that it is processed."""
+        if held.height:
+            staging = self.held_dir / f".held-{sequence:012d}.parquet"
+            held.write_parquet(staging)
+            with staging.open("rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(staging, self._held_path(sequence))
+        flat = alerts.select(list(ALERT_SCHEMA)).with_columns(
+            pl.col(c).cast(pl.Int64) for c in _TIMES
+        )
+        rows = [
+            tuple(json.dumps(v) if c in _LISTS else v for c, v in row.items())
+            for row in flat.iter_rows(named=True)
+        ]
+        self._db.execute("begin immediate")
+        try:
+            self._db.executemany(
+                "insert or replace into alerts values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
+            )
+            self._db.execute(
+                "insert into processed values (?, 'screened', ?)",
+                (sequence, json.dumps([row[0] for row in rows])),
+            )
+            self._db.execute("commit")
+        except BaseException:
+            self._db.execute("rollback")
+            raise
+        if keep_from_us is not None:
+            self._evict(keep_from_us)
+
+    def changed_ids(self, sequence: int) -> list[str]:
+        """The alert ids a processed message added or changed (to publish them again)."""
+        found = self._db.execute(
+            "select detail from processed where sequence = ? and outcome = 'screened'",
+            (sequence,),
+        ).fetchone()
+        return [] if found is None else list(json.loads(found[0]))
+
+    def dead_letter(self, sequence: int, reason: str) -> None:
+        self._db.execute(
+            "insert or ignore into processed values (?, 'dead_letter', ?)", (sequence, reason)
+        )
+
+    def _evict(self, keep_from_us: int) -> None:
+        for path in sorted(self.held_dir.glob("held-*.parquet")):
+            latest = pl.scan_parquet(path).select(pl.col("at").cast(pl.Int64).max()).collect()
+            if latest.item() is not None and latest.item() < keep_from_us:
+                path.unlink()
+
+    def held(self) -> pl.DataFrame | None:
+        paths = sorted(self.held_dir.glob("held-*.parquet"))
+        if not paths:
+            return None
+        return pl.concat([pl.read_parquet(p) for p in paths])
+
+    def alerts(self, ids: list[str] | None = None) -> pl.DataFrame:
+        """Stored alerts (those with ``ids`` only, when given), by alert id."""
+        if ids is None:
+            cursor = self._db.execute("select * from alerts order by alert_id")
+        else:
+            marks = ",".join("?" * len(ids))
+            cursor = self._db.execute(
+                f"select * from alerts where alert_id in ({marks}) order by alert_id",  # noqa: S608 - only placeholders
+                ids,
+            )
+        names = [d[0] for d in cursor.description]
+        records = [dict(zip(names, row, strict=True)) for row in cursor]
+        if not records:
+            return empty_alerts()
+        frame = pl.DataFrame(records)
+        return frame.with_columns(
+            *(pl.col(c).cast(pl.Datetime("us")).dt.replace_time_zone("UTC") for c in _TIMES),
+            *(pl.col(c).str.json_decode(ALERT_SCHEMA[c]) for c in _LISTS),
+        ).select(pl.col(c).cast(t) for c, t in ALERT_SCHEMA.items())
