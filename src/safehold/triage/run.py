@@ -98,27 +98,12 @@ def triage_device(
             messages=len(artifacts.messages),
             calls=len(artifacts.calls),
             contacts=len(artifacts.contacts),
+            # The report rows read only their own fields (no severity points, records or times).
             hash_matches=[
-                HashMatchRow(
-                    path=m.path,
-                    hash=m.hash,
-                    algorithm=m.algorithm,
-                    list=m.list,
-                    category=m.category,
-                    raw_category=m.raw_category,
-                )
-                for m in media.hash_matches
+                HashMatchRow.model_validate(m, from_attributes=True) for m in media.hash_matches
             ],
             near_duplicates=[
-                NearDuplicateRow(
-                    path=n.path,
-                    pdq=n.pdq,
-                    matched_hash=n.matched_hash,
-                    distance=n.distance,
-                    list=n.list,
-                    category=n.category,
-                    raw_category=n.raw_category,
-                )
+                NearDuplicateRow.model_validate(n, from_attributes=True)
                 for n in media.near_duplicates
             ],
             conversations=[
