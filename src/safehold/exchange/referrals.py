@@ -26,9 +26,35 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Pointer = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 
 
+_ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+"""ISO dates and times, which are digits but not numbers to withhold."""
+
+
+def _outside_times(text: str, replace: str | None) -> tuple[bool, str]:
+    found = False
+    parts: list[str] = []
+    last = 0
+    for time in [*_ISO_TIME.finditer(text), None]:
+        end = time.start() if time else len(text)
+        piece = text[last:end]
+        found = found or _PHONE_LIKE.search(piece) is not None
+        parts.append(piece if replace is None else _PHONE_LIKE.sub(replace, piece))
+        if time:
+            parts.append(time.group())
+            last = time.end()
+    return found, "".join(parts)
+
+
 def has_phone_number(text: str) -> bool:
-    """Whether ``text`` holds something shaped like a phone number."""
-    return _PHONE_LIKE.search(text) is not None
+    """Whether ``text`` holds something shaped like a phone number (ISO times aside)."""
+    return _outside_times(text, None)[0]
+
+
+def withhold_numbers(text: str) -> str:
+    """``text`` with every phone-number-shaped run replaced by ``[number withheld]``."""
+    return _outside_times(text, "[number withheld]")[1]
 
 
 def _no_numbers(values: list[str]) -> list[str]:
@@ -109,4 +135,4 @@ class Referral(StrictModel):
         return value
 
 
-__all__ = ["ChildRef", "EvidencePointer", "Referral", "has_phone_number"]
+__all__ = ["ChildRef", "EvidencePointer", "Referral", "has_phone_number", "withhold_numbers"]
