@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from safehold.cli.console import console, fail, step_progress
+from safehold.cli.triage_refer import refer
 from safehold.hashing.hashsets import HashSetError
 from safehold.triage.queue import QueueEntry, QueueError, load_reports, rank
 from safehold.triage.report import write_report
@@ -20,6 +21,7 @@ app = typer.Typer(
     help="Device triage: artifacts, known-image matching, conversation risk, case queue.",
     no_args_is_help=True,
 )
+app.command("refer")(refer)
 
 
 @app.command("run")

@@ -27,6 +27,7 @@ from safehold.exchange.cohorts import Cohort, CohortLabel, SourceKind
 from safehold.exchange.contacts import Channel, ContactEvent
 from safehold.exchange.conversations import Conversation, Message, Participant
 from safehold.exchange.members import Member, MemberKind, SizeBand
+from safehold.exchange.referrals import ChildRef, EvidencePointer, Referral
 from safehold.exchange.registry import OffenceTypology, RegistryEntry, RegistryStatus
 from safehold.exchange.signals import Signal, SignalCategory, SignalKind
 from safehold.exchange.subjects import IdentifierKind, SubjectRef
@@ -42,10 +43,12 @@ __all__ = [
     "BatchValidationError",
     "BehaviourRecord",
     "Channel",
+    "ChildRef",
     "Cohort",
     "CohortLabel",
     "ContactEvent",
     "Conversation",
+    "EvidencePointer",
     "FeatureGroup",
     "FeatureInfo",
     "IdentifierKind",
@@ -56,6 +59,7 @@ __all__ = [
     "Participant",
     "Record",
     "RecordError",
+    "Referral",
     "RegistryEntry",
     "RegistryStatus",
     "Sex",

@@ -33,6 +33,8 @@ class Action(StrEnum):
     SIGNALS_READ = "signals.read"
     SIGNALS_WRITE = "signals.write"
     AUDIT_VERIFY = "audit.verify"
+    REFERRALS_WRITE = "referrals.write"
+    REFERRALS_READ = "referrals.read"
 
 
 _R = Role
@@ -50,6 +52,10 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.SIGNALS_READ: frozenset({_R.PLATFORM}),
     Action.SIGNALS_WRITE: frozenset({_R.PLATFORM}),
     Action.AUDIT_VERIFY: frozenset({_R.AUDITOR, _R.OPERATOR}),
+    # Safeguarding referrals (cases tier): police send them, and read back their own; a local
+    # authority reads those addressed to it (the route filters by member).
+    Action.REFERRALS_WRITE: frozenset({_R.POLICE}),
+    Action.REFERRALS_READ: frozenset({_R.POLICE, _R.LOCAL_AUTHORITY}),
 }
 """Action -> the roles allowed to perform it. Anything not listed is denied."""
 

@@ -206,10 +206,16 @@ class DecisionRow(Base):
 
 
 class CaseRow(Base):
+    """The cases tier. A safeguarding referral is a case made by ``member_id`` (police) and
+    addressed to ``addressed_to`` (a local authority), the only two members that read it."""
+
     __tablename__ = "cases"
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), index=True)
+    addressed_to: Mapped[str | None] = mapped_column(
+        ForeignKey("members.member_id"), index=True, nullable=True
+    )
     status: Mapped[str] = mapped_column(String(16), default="open")
     priority: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
