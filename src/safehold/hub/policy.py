@@ -33,6 +33,8 @@ class Action(StrEnum):
     SIGNALS_READ = "signals.read"
     SIGNALS_WRITE = "signals.write"
     AUDIT_VERIFY = "audit.verify"
+    CONTACTS_SCREEN = "contacts.screen"
+    ALERTS_READ = "alerts.read"
 
 
 _R = Role
@@ -50,6 +52,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.SIGNALS_READ: frozenset({_R.PLATFORM}),
     Action.SIGNALS_WRITE: frozenset({_R.PLATFORM}),
     Action.AUDIT_VERIFY: frozenset({_R.AUDITOR, _R.OPERATOR}),
+    # The alerts tier: a platform screens its own contact events and reads its own alerts.
+    Action.CONTACTS_SCREEN: frozenset({_R.PLATFORM}),
+    Action.ALERTS_READ: frozenset({_R.PLATFORM}),
 }
 """Action -> the roles allowed to perform it. Anything not listed is denied."""
 

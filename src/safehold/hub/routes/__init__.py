@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from safehold.hub.routes import admin, audit, batches, meta, registry, signals
+from safehold.hub.routes import admin, alerts, audit, batches, meta, registry, signals
 
 ROUTERS: tuple[APIRouter, ...] = (
     meta.router,
@@ -12,5 +12,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     batches.router,
     registry.router,
     signals.router,
+    alerts.router,
     audit.router,
 )
