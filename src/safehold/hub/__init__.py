@@ -1,5 +1,6 @@
 """The coalition hub: a FastAPI service with versioned routes under ``/v1`` for member
-administration, batch ingest, registry checks and platform signals, API-key
+administration, batch ingest, registry checks, platform signals and contact screening
+into the alerts tier (with ``klaxon``), API-key
 authentication, one policy table that decides which role may call which route and write
 which record type, and the audit of every request that touches personal data. It may
 import every package of ours except ``synth`` and ``cli``; storage goes through ``store``."""

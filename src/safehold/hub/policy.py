@@ -35,6 +35,8 @@ class Action(StrEnum):
     AUDIT_VERIFY = "audit.verify"
     REFERRALS_WRITE = "referrals.write"
     REFERRALS_READ = "referrals.read"
+    CONTACTS_SCREEN = "contacts.screen"
+    ALERTS_READ = "alerts.read"
 
 
 _R = Role
@@ -56,6 +58,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     # authority reads those addressed to it (the route filters by member).
     Action.REFERRALS_WRITE: frozenset({_R.POLICE}),
     Action.REFERRALS_READ: frozenset({_R.POLICE, _R.LOCAL_AUTHORITY}),
+    # The alerts tier: a platform screens its own contact events and reads its own alerts.
+    Action.CONTACTS_SCREEN: frozenset({_R.PLATFORM}),
+    Action.ALERTS_READ: frozenset({_R.PLATFORM}),
 }
 """Action -> the roles allowed to perform it. Anything not listed is denied."""
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from safehold.hub.routes import admin, audit, batches, meta, referrals, registry, signals
+from safehold.hub.routes import (
+    admin,
+    alerts,
+    audit,
+    batches,
+    meta,
+    referrals,
+    registry,
+    signals,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     meta.router,
@@ -13,5 +22,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     registry.router,
     signals.router,
     referrals.router,
+    alerts.router,
     audit.router,
 )
