@@ -35,13 +35,12 @@ from rich.table import Table
 
 from safehold.cli.klaxon_world import (
     platform_members,
-    recipient_markers,
-    registry_flags_from_truth,
+    write_truth_flags,
 )
 from safehold.klaxon.durations import micros
 from safehold.klaxon.engine import screen
 from safehold.klaxon.events import MINOR_BANDS, ClockLimits, prepare_events
-from safehold.klaxon.flags import FlagSet, load_flags, write_flags
+from safehold.klaxon.flags import FlagSet, load_flags
 from safehold.klaxon.rules import RuleSet, load_rules
 from safehold.synth.config import make_config
 from safehold.synth.world import generate_world
@@ -140,12 +139,7 @@ def main() -> None:
         platforms: list[tuple[str, pl.DataFrame, pl.DataFrame, FlagSet]] = []
         for member in platform_members(world):
             folder = Path(scratch) / "flags" / member
-            write_flags(
-                folder,
-                member_id=member,
-                senders=registry_flags_from_truth(world, member),
-                markers=recipient_markers(world, member),
-            )
+            write_truth_flags(world, member, folder)
             raw = pl.read_parquet(world / "members" / member / "contact_events.parquet")
             ready = prepare_events(raw, source=member, member_id=member, clock=clock)
             platforms.append((member, raw, ready, load_flags(folder)))

@@ -32,10 +32,10 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from safehold.cli.klaxon_world import recipient_markers, registry_flags_from_truth
+from safehold.cli.klaxon_world import write_truth_flags
 from safehold.klaxon.engine import screen
 from safehold.klaxon.events import ClockLimits, prepare_events
-from safehold.klaxon.flags import load_flags, write_flags
+from safehold.klaxon.flags import load_flags
 from safehold.klaxon.nats_stream import Subjects, ensure_stream, publish_events
 from safehold.klaxon.rules import load_rules
 from safehold.klaxon.worker_store import WorkerStore
@@ -101,12 +101,7 @@ def main() -> None:
             with console.status(f"generating a world of {args.people:,} people"):
                 generate_world(make_config(people=args.people, seed=2027, conversations=10), world)
         flags = scratch / "flags"
-        write_flags(
-            flags,
-            member_id=MEMBER,
-            senders=registry_flags_from_truth(world, MEMBER),
-            markers=recipient_markers(world, MEMBER),
-        )
+        write_truth_flags(world, MEMBER, flags)
         events = pl.read_parquet(world / "members" / MEMBER / "contact_events.parquet")
         expected = screen(
             prepare_events(events, source="all", member_id=MEMBER, clock=ClockLimits(now=NOW)),

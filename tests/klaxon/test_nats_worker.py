@@ -21,11 +21,11 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from safehold.cli.klaxon_world import recipient_markers, registry_flags_from_truth
+from safehold.cli.klaxon_world import write_truth_flags
 from safehold.cli.main import app
 from safehold.klaxon.engine import empty_alerts, merge_alerts, screen
 from safehold.klaxon.events import prepare_events
-from safehold.klaxon.flags import load_flags, write_flags
+from safehold.klaxon.flags import load_flags
 from safehold.klaxon.nats_stream import Subjects, decode_batch, ensure_stream, publish_events
 from safehold.klaxon.rules import load_rules
 from safehold.klaxon.worker_store import WorkerStore
@@ -120,12 +120,7 @@ def test_killed_worker_restarts_with_no_alert_lost_or_doubled(
     world = tmp_path / "world"
     generate_world(make_config(people=8000, seed=3, conversations=10), world)
     flags = tmp_path / "flags"
-    write_flags(
-        flags,
-        member_id=MEMBER,
-        senders=registry_flags_from_truth(world, MEMBER),
-        markers=recipient_markers(world, MEMBER),
-    )
+    write_truth_flags(world, MEMBER, flags)
     events = pl.read_parquet(world / "members" / MEMBER / "contact_events.parquet")
     expected = screen(
         prepare_events(events, source="all", member_id=MEMBER, clock=CLOCK),

@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from safehold.cli.klaxon_world import recipient_markers, registry_flags_from_truth
+from safehold.cli.klaxon_world import write_truth_flags
 from safehold.klaxon.engine import screen
 from safehold.klaxon.events import EventInputError, prepare_events
-from safehold.klaxon.flags import FlagStore, write_flags
+from safehold.klaxon.flags import FlagStore
 from safehold.klaxon.rules import load_rules
 from safehold.klaxon.stream import StreamScreen
 from safehold.synth.config import make_config
@@ -26,12 +26,7 @@ def member_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame
     world = base / "world"
     generate_world(make_config(people=6000, seed=5, conversations=10), world)
     folder = base / "flags"
-    write_flags(
-        folder,
-        member_id=MEMBER,
-        senders=registry_flags_from_truth(world, MEMBER),
-        markers=recipient_markers(world, MEMBER),
-    )
+    write_truth_flags(world, MEMBER, folder)
     events = pl.read_parquet(world / "members" / MEMBER / "contact_events.parquet")
     return events, folder
 

@@ -15,13 +15,12 @@ from safehold.cli.klaxon import print_scores
 from safehold.cli.klaxon_world import (
     TRUTH_NOTE,
     platform_members,
-    recipient_markers,
-    registry_flags_from_truth,
     score_alerts,
+    write_truth_flags,
 )
 from safehold.klaxon.alert_files import write_alerts
 from safehold.klaxon.events import ClockLimits
-from safehold.klaxon.flags import FlagStore, write_flags
+from safehold.klaxon.flags import FlagStore
 from safehold.klaxon.rules import load_rules
 from safehold.klaxon.stream import StreamScreen
 
@@ -39,13 +38,7 @@ def run_klaxon(world_dir: Path, data_dir: Path) -> None:
         for member in members:
             advance(member)
             flags_dir = out / member / "flags"
-            write_flags(
-                flags_dir,
-                member_id=member,
-                senders=registry_flags_from_truth(world_dir, member),
-                markers=recipient_markers(world_dir, member),
-                provenance={"registry": TRUTH_NOTE, "vulnerable": TRUTH_NOTE},
-            )
+            write_truth_flags(world_dir, member, flags_dir)
             stream = StreamScreen(FlagStore(flags_dir), rules, clock=lambda: clock)
             events = pl.read_parquet(world_dir / "members" / member / "contact_events.parquet")
             for offset in range(0, events.height, MICRO_BATCH):

@@ -23,6 +23,7 @@ from safehold.cli.klaxon_world import (
     registry_flags_from_results,
     registry_flags_from_truth,
     score_alerts,
+    write_truth_flags,
 )
 from safehold.klaxon.alert_files import AlertFileError, read_alerts, write_alerts
 from safehold.klaxon.conversation_risk import conversation_risk
@@ -200,13 +201,7 @@ def world(
         for member in members:
             advance(member)
             folder = out / member
-            write_flags(
-                folder / "flags",
-                member_id=member,
-                senders=registry_flags_from_truth(world_dir, member),
-                markers=recipient_markers(world_dir, member),
-                provenance={"registry": TRUTH_NOTE, "vulnerable": TRUTH_NOTE},
-            )
+            write_truth_flags(world_dir, member, folder / "flags")
             flag_set = load_flags(folder / "flags")
             prepared = prepare_events(
                 read_events(world_dir / "members" / member / "contact_events.parquet"),

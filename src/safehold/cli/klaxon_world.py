@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from safehold.klaxon.events import MINOR_BANDS
+from safehold.klaxon.flags import write_flags
 
 TRUTH_NOTE = "planted truth of a synthetic world (demo only; a member uses its own data)"
 
@@ -144,6 +145,18 @@ class Scores:
             },
             "alerts_without_reason": self.alerts_without_reason,
         }
+
+
+def write_truth_flags(world: Path, member_id: str, folder: Path) -> None:
+    """Synthetic demo only: the member's flags folder as a perfect registry check and the
+    planted vulnerable cohort would give it, its provenance saying so."""
+    write_flags(
+        folder,
+        member_id=member_id,
+        senders=registry_flags_from_truth(world, member_id),
+        markers=recipient_markers(world, member_id),
+        provenance={"registry": TRUTH_NOTE, "vulnerable": TRUTH_NOTE},
+    )
 
 
 def score_alerts(world: Path, alerts: pl.DataFrame, events: int) -> Scores:
