@@ -28,7 +28,7 @@ from safehold.hashing.pdq import PDQ_BYTES
 PDQ_BITS = PDQ_BYTES * 8
 MAX_RADIUS = 31
 """The largest radius searched (PDQ's usual match threshold); exact at every radius up to it."""
-LARGE_INDEX = 1 << 20
+LARGE_INDEX = 1_000_000
 """From this many stored hashes on, the index uses eleven wide blocks instead of sixteen."""
 _WORD_BITS = 64
 
