@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from safehold.exchange.cases import DeviceCaseSummary
+from safehold.exchange.referrals import withhold_numbers
 from safehold.triage.referrals import device_reference
 from safehold.triage.report import TriageReport
 
@@ -39,7 +40,8 @@ def case_summary(report: TriageReport, device_id: str | None = None) -> DeviceCa
     return DeviceCaseSummary(
         device_id=device_id or device_reference(report.device),
         score=report.score,
-        reasons=list(report.reasons),
+        # A count of seven or more digits would look like a phone number to the hub.
+        reasons=[withhold_numbers(r)[:500] for r in report.reasons],
         counts=case_counts(report),
         triaged_at=datetime.fromisoformat(report.triaged_at),
     )
