@@ -22,7 +22,7 @@ def test_the_triage_demo_writes_cases_and_a_referral_into_the_demo_hub(tmp_path:
     for member_dir in sorted(world.members.iterdir()):
         prepare_member(member_dir, world.key, exchange / member_dir.name)
     run = run_hub(world.root / "world", exchange, tmp_path, world.key)
-    run_triage_demo(tmp_path, serious=1, others=2, seed=3, hub=run)
+    run_triage_demo(tmp_path, serious=1, others=2, seed=3, hub=run, world_dir=world.root / "world")
 
     engine = make_engine(f"sqlite:///{run.hub_dir / 'hub.db'}")
     try:
@@ -37,3 +37,6 @@ def test_the_triage_demo_writes_cases_and_a_referral_into_the_demo_hub(tmp_path:
     assert all(c.priority == c.payload["summary"]["score"] for c in devices)
     assert len(referrals) == 1 and referrals[0].addressed_to == "la-1"
     assert {"cases.write", "cases.read", "referrals.write", "registry.check_contacts"} <= actions
+    first = next(c for c in devices if c.payload["summary"]["device_id"] == "device-000")
+    assert first.payload["summary"]["counts"]["registry_matches"] == 1, "the planted person"
+    assert sum(c.payload["summary"]["counts"]["registry_matches"] for c in devices) == 1

@@ -10,9 +10,12 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import polars as pl
 
 from safehold.cli.background_server import serving
 from safehold.cli.console import console
@@ -69,16 +72,23 @@ def run_triage_demo(
     others: int = 4,
     seed: int = 7,
     hub: HubRun | None = None,
+    world_dir: Path | None = None,
 ) -> None:
     """Write synthetic devices under ``data_dir/demo-devices``, triage each into
     ``data_dir/demo-triage/<device>``, and print the queue with its rank measure. With the
-    demo ``hub`` (and its members' keys), do it as the police member of the demo world."""
+    demo ``hub`` (and its members' keys), do it as the police member of the demo world;
+    with ``world_dir`` as well, the first device's address book also holds the phone number
+    of a person the world's justice members registered, for the registry check to find."""
     devices_dir, results_dir = data_dir / "demo-devices", data_dir / "demo-triage"
     for folder in (devices_dir, results_dir):
         shutil.rmtree(folder, ignore_errors=True)  # both are the demo's own output
     started = time.perf_counter()
+    specs = standard_specs(serious, others)
+    planted = registered_contact(world_dir) if world_dir is not None and hub else None
+    if planted is not None:
+        specs[0] = replace(specs[0], extra_contacts=(planted,))
     with console.status("generating synthetic Android and iOS extractions"):
-        truths = generate_devices(devices_dir, standard_specs(serious, others), seed=seed)
+        truths = generate_devices(devices_dir, specs, seed=seed)
     index = load_hash_sets([devices_dir / "known_hashes.json"])
     key_path = data_dir / "coalition.key"
     with _hub_or_none(hub) as api:
@@ -92,16 +102,16 @@ def run_triage_demo(
                 reports.append((results_dir / truth.device_id, report))
         ranked = rank(reports)
         print_queue(ranked)
-        planted = {t.device_id for t in truths if t.serious}
-        ap = average_precision([e.report.device for e in ranked], planted)
+        serious_ids = {t.device_id for t in truths if t.serious}
+        ap = average_precision([e.report.device for e in ranked], serious_ids)
         console.print(
             f"{len(truths)} synthetic devices triaged in {time.perf_counter() - started:.1f}s; "
-            f"the {len(planted)} with planted material rank with average precision {ap:.2f}. "
+            f"the {len(serious_ids)} with planted material rank with average precision {ap:.2f}. "
             f"Reports: {results_dir}/<device>/report.html; devices and hash set: {devices_dir}",
             soft_wrap=True,
         )
         if api is not None:
-            _to_hub(api, ranked)
+            _to_hub(api, ranked, planted is not None)
 
 
 @contextmanager
@@ -113,15 +123,41 @@ def _hub_or_none(run: HubRun | None) -> Iterator[HubApi | None]:
         yield api
 
 
-def _to_hub(api: HubApi, ranked: list[QueueEntry]) -> None:
+def registered_contact(world_dir: Path) -> tuple[str, str] | None:
+    """(name, phone) of a person with a current registration in the world's justice records."""
+    month = datetime.now(UTC).strftime("%Y-%m")
+    for path in sorted((world_dir / "members").glob("*/justice_records.parquet")):
+        found = (
+            pl.read_parquet(path)
+            .filter(
+                (pl.col("status") == "active")
+                & pl.col("phone").is_not_null()
+                & (pl.col("registered_until").is_null() | (pl.col("registered_until") >= month))
+            )
+            .head(1)
+        )
+        if found.height:
+            row = found.row(0, named=True)
+            return f"{row['given_name']} {row['family_name']}", str(row["phone"])
+    return None
+
+
+def _to_hub(api: HubApi, ranked: list[QueueEntry], planted: bool) -> None:
     """Registry results, device cases, and one referral, as the police member would."""
     checked = sum(e.report.registry_checked or 0 for e in ranked)
-    matched = sum(len(e.report.registry_matches) for e in ranked)
+    matched = [e.report.device for e in ranked if e.report.registry_matches]
     if checked:
+        expected = (
+            "the first device's address book was given the number of a registered person of "
+            "the demo world"
+            if planted
+            else "none was planted"
+        )
         console.print(
             f"Registry: {checked:,} device contacts checked through the hub as keyed "
-            f"pseudonyms; {matched} match (synthetic devices' contacts are not in the "
-            "demo world's registry, so none is expected)."
+            f"pseudonyms; matches on {', '.join(matched) or 'no device'} ({expected}). "
+            "The hub saw pseudonyms under contact tokens only; the matching number is in "
+            "that device's report, to be confirmed with the registering member."
         )
     outcomes = [push_device_case(api, case_summary(e.report)).outcome for e in ranked]
     held = read_device_cases(api)

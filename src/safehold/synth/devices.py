@@ -54,6 +54,9 @@ class DeviceSpec:
     """Raw category of the known pictures planted (None: a mix of A, B and C)."""
     telegram: bool = False
     """Android only: every third conversation goes to Telegram's ``cache4.db`` instead."""
+    extra_contacts: tuple[tuple[str, str], ...] = ()
+    """(full name, phone number) added to the address book with no conversation: for
+    planting, say, a registered person of a synthetic world among the device's contacts."""
 
 
 @dataclass(frozen=True)
@@ -451,6 +454,7 @@ def write_device(
     if spec.telegram and spec.platform == "android":
         sms, whatsapp, telegram = chats[0::3], chats[1::3], chats[2::3]
     contacts = [c.contact for c in chats]  # Telegram syncs its contacts from here too
+    contacts += [_Contact(name, number, None, "adult") for name, number in spec.extra_contacts]
     truth.grooming_conversations = sum(c.grooming for c in chats)
     truth.child_contacts = [c.contact.number for c in chats if c.contact.band in _BAND_AGES]
     if spec.platform == "android":
