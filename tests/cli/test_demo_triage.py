@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from safehold.store.models import AuditEventRow, CaseRow
 from tests.client.worlds import make_tiny_world
 
 
+@pytest.mark.slow
 def test_the_triage_demo_writes_cases_and_a_referral_into_the_demo_hub(tmp_path: Path) -> None:
     world = make_tiny_world(tmp_path)
     exchange = tmp_path / "exchange"
