@@ -8,11 +8,11 @@
    draft mode) against full decoding; goal at least 5x faster with hashes within distance 8.
 3. PDQ near-duplicate lookups at radius 31: our multi-index hash against faiss brute force
    (IndexBinaryFlat range search, all cores), on N random stored hashes (default 1,000,000;
-   10,000,000 needs about 3.5 GB for our index and a few minutes: pass --stored 10000000)
+   10,000,000 needs about 1 GB for our index and a few minutes: pass --stored 10000000)
    and queries near stored ones; the matches must be equal.
 4. Triage of one synthetic extraction padded with filler files to --extraction-mb.
 
-    python benchmarks/triage.py [--stored 1000000] [--extraction-mb 512]
+    python benchmarks/triage.py [--stored 1000000] [--extraction-mb 512] [--sections near,...]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import faiss
@@ -48,12 +49,16 @@ def _timed(action: Callable[[], object]) -> float:
 
 def _plain_hashlib(paths: list[Path]) -> None:
     for path in paths:
-        md5, sha1, sha256 = hashlib.md5(), hashlib.sha1(), hashlib.sha256()
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                md5.update(chunk)
-                sha1.update(chunk)
-                sha256.update(chunk)
+        _plain_one(path)
+
+
+def _plain_one(path: Path) -> None:
+    md5, sha1, sha256 = hashlib.md5(), hashlib.sha1(), hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            md5.update(chunk)
+            sha1.update(chunk)
+            sha256.update(chunk)
 
 
 def bench_hashing(scratch: Path, total_mb: int, cores: int) -> dict[str, float]:
@@ -73,9 +78,24 @@ def bench_hashing(scratch: Path, total_mb: int, cores: int) -> dict[str, float]:
     figures[f"ours_{cores}workers_mb_s"] = size_mb / _timed(
         lambda: list(digest_files(paths, workers=cores))
     )
+    # The ceilings on this machine at this moment: plain hashlib spread over as many
+    # threads, and over as many processes (the other design: no shared interpreter).
+    with ThreadPoolExecutor(cores) as threads:
+        figures[f"hashlib_{cores}threads_mb_s"] = size_mb / _timed(
+            lambda: list(threads.map(_plain_one, paths))
+        )
+    with ProcessPoolExecutor(cores) as processes:
+        list(processes.map(_plain_one, paths[:cores]))  # start the workers first
+        figures[f"hashlib_{cores}processes_mb_s"] = size_mb / _timed(
+            lambda: list(processes.map(_plain_one, paths, chunksize=4))
+        )
     figures["ours_per_core_share_of_hashlib"] = figures[f"ours_{cores}workers_mb_s"] / (
         cores * figures["hashlib_1core_mb_s"]
     )
+    figures["ours_share_of_hashlib_threads"] = (
+        figures[f"ours_{cores}workers_mb_s"] / figures[f"hashlib_{cores}threads_mb_s"]
+    )
+    figures["load_average_1min"] = os.getloadavg()[0]
     return figures
 
 
@@ -167,20 +187,30 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=20_000)
     parser.add_argument("--faiss-queries", type=int, default=2_000)
     parser.add_argument("--extraction-mb", type=int, default=512)
+    parser.add_argument(
+        "--sections",
+        default="hashing,pdq,near,triage",
+        help="Comma-separated sections to run (hashing, pdq, near, triage).",
+    )
     args = parser.parse_args()
+    sections = {s.strip() for s in args.sections.split(",") if s.strip()}
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     console = Console()
     scratch = Path(tempfile.mkdtemp(prefix="safehold-bench-triage-"))
     try:
         figures: dict[str, float] = {"cores": cores}
-        with console.status("file hashing"):
-            figures.update(bench_hashing(scratch, args.hash_mb, cores))
-        with console.status("PDQ on 12-megapixel JPEGs"):
-            figures.update(bench_pdq(scratch, args.pdq_images))
-        with console.status(f"near-duplicate search over {args.stored:,} hashes"):
-            figures.update(bench_near(args.stored, args.queries, args.faiss_queries))
-        with console.status("triage of a synthetic extraction"):
-            figures.update(bench_triage(scratch, args.extraction_mb))
+        if "hashing" in sections:
+            with console.status("file hashing"):
+                figures.update(bench_hashing(scratch, args.hash_mb, cores))
+        if "pdq" in sections:
+            with console.status("PDQ on 12-megapixel JPEGs"):
+                figures.update(bench_pdq(scratch, args.pdq_images))
+        if "near" in sections:
+            with console.status(f"near-duplicate search over {args.stored:,} hashes"):
+                figures.update(bench_near(args.stored, args.queries, args.faiss_queries))
+        if "triage" in sections:
+            with console.status("triage of a synthetic extraction"):
+                figures.update(bench_triage(scratch, args.extraction_mb))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     table = Table(title=f"triage benchmarks ({cores} cores, shared and noisy)")

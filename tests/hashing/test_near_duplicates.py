@@ -21,14 +21,14 @@ def _pairs(matches: list) -> set[tuple[int, int, int]]:
     return {(m.query, m.item, m.distance) for m in matches}
 
 
-@pytest.mark.parametrize("prefilter", [True, False])
-@pytest.mark.parametrize("radius", [0, 8, MAX_RADIUS])
-def test_index_equals_brute_force(radius: int, prefilter: bool) -> None:
+@pytest.mark.parametrize("blocks", [11, 13, 16])
+@pytest.mark.parametrize("radius", [0, 8, 21, MAX_RADIUS])
+def test_index_equals_brute_force(radius: int, blocks: int) -> None:
     rng = np.random.default_rng(radius)
     stored = rng.integers(0, 256, (3000, 32), dtype=np.uint8)
     stored[100:110] = stored[0]  # duplicates must all be found
     queries = _perturbed(stored, 1500, rng, max_flips=40)
-    got = PdqIndex(stored, prefilter=prefilter).search(queries, radius)
+    got = PdqIndex(stored, blocks=blocks).search(queries, radius)
     expected = brute_force(stored, queries, radius)
     assert len(expected) > 20
     assert _pairs(got) == _pairs(expected)
@@ -51,6 +51,12 @@ def test_index_equals_faiss_brute_force_on_100000_random_queries() -> None:
     }
     assert len(expected) > 30_000
     assert got == expected
+
+
+def test_the_index_size_chooses_the_blocks_and_bad_counts_are_refused() -> None:
+    assert PdqIndex(np.zeros((10, 32), dtype=np.uint8)).blocks == 16
+    with pytest.raises(ValueError, match="blocks"):
+        PdqIndex(np.zeros((1, 32), dtype=np.uint8), blocks=10)
 
 
 def test_radius_beyond_the_exact_limit_is_refused() -> None:

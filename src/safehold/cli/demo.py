@@ -95,7 +95,7 @@ def demo(
     console.rule("[bold]5. A pre-registered study in the research enclave")
     run_demo_study(world_dir, data_dir)
     console.rule("[bold]6. Triage of seized devices (synthetic)")
-    run_triage_demo(data_dir)
+    run_triage_demo(data_dir, hub=run, world_dir=world_dir)
 
     console.rule("[bold]What next")
     console.print(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -56,6 +56,8 @@ class HubRun:
     stored: dict[str, int]
     audit_events: int
     chain_ok: bool
+    api_keys: dict[str, str] = field(default_factory=dict, repr=False)
+    """Each demo member's API key (plaintext, the demo's own), for later demo steps."""
 
 
 def fresh_hub_dir(data_dir: Path) -> Path:
@@ -106,7 +108,7 @@ def run_hub(world_dir: Path, exchange_dir: Path, data_dir: Path, key: CoalitionK
         }
         report = audit.verify(session)
     engine.dispose()
-    return HubRun(url, hub_dir, submitted, checks, stored, report.events, report.ok)
+    return HubRun(url, hub_dir, submitted, checks, stored, report.events, report.ok, api_keys)
 
 
 def _member(member_dir: Path) -> Member:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from safehold.cli import triage_hub
 from safehold.cli.console import console, fail, step_progress
 from safehold.cli.triage_refer import refer
 from safehold.hashing.hashsets import HashSetError
@@ -36,27 +38,52 @@ def run(
         str, typer.Option(help="Regional profile for CSV hash lists' category codes (US, UK).")
     ] = "US",
     workers: Annotated[int, typer.Option(help="Files hashed at once (0: one per core).")] = 0,
+    hub: triage_hub.OptionalHub = None,
+    hub_key_file: triage_hub.HubKeyFile = None,
+    key: triage_hub.CoalitionKeyFile = None,
+    region: triage_hub.Region = "GB",
 ) -> None:
-    """Triage one extraction; the evidence is only read, never written."""
+    """Triage one extraction; the evidence is only read, never written.
+
+    With --hub the device's case (score, reasons, counts; no evidence) is pushed to the
+    hub's cases tier; with --key as well, its contacts' phone numbers and emails are first
+    pseudonymised here and checked against the offender registry (match or no match)."""
     if not extraction.exists():
         fail(f"{extraction}: no such extraction; give a folder, zip or tar")
     if workers < 0:
         fail(f"--workers must be zero or more, got {workers}")
+    if key is not None and hub is None:
+        fail("--key checks contacts through the hub: give --hub URL (and --hub-key-file) too")
     started = time.perf_counter()
     sets = list(hashset or [])
     try:
         index = load_hash_sets(sets, csv_profile=csv_profile) if sets else None
     except HashSetError as error:
         fail(str(error))
-    with step_progress(STEPS, f"triage {extraction.name}") as step:
-        report = triage_device(
-            extraction,
-            hash_index=index,
-            hash_set_names=[p.name for p in sets],
-            workers=workers or None,
-            step=step,
+    with ExitStack() as stack:
+        api = stack.enter_context(triage_hub.hub_api(hub, hub_key_file)) if hub else None
+        lookup = (
+            triage_hub.registry_lookup(api, key, region)
+            if api is not None and key is not None
+            else None
         )
-    json_path, html_path = write_report(report, out)
+        with step_progress(STEPS, f"triage {extraction.name}") as step:
+            report = triage_device(
+                extraction,
+                hash_index=index,
+                hash_set_names=[p.name for p in sets],
+                workers=workers or None,
+                step=step,
+                registry=lookup,
+            )
+        json_path, html_path = write_report(report, out)
+        if api is not None and hub is not None:
+            if report.registry_checked is not None:
+                console.print(
+                    f"registry: {len(report.registry_matches)} of {report.registry_checked} "
+                    "device contacts match (pseudonymised; details in the report only)"
+                )
+            triage_hub.push_cases(api, hub, [report])
     console.print(
         f"triaged {extraction} ({report.files} files, {report.messages} messages) in "
         f"{time.perf_counter() - started:.1f}s: score {report.score:.1f}, "
@@ -88,13 +115,22 @@ def print_queue(ranked: list[QueueEntry]) -> None:
 def queue(
     results: Annotated[list[Path], typer.Argument(help="Result directories of `triage run`.")],
     out: Annotated[Path | None, typer.Option(help="Also write the queue as JSON here.")] = None,
+    hub: triage_hub.OptionalHub = None,
+    hub_key_file: triage_hub.HubKeyFile = None,
 ) -> None:
-    """Rank many devices' reports into a case queue, most urgent first, with reasons."""
+    """Rank many devices' reports into a case queue, most urgent first, with reasons.
+
+    With --hub each device's case (score, reasons, counts; no evidence) is pushed to the
+    hub's cases tier, once per device: a rerun is a replay, a newer triage an update."""
     try:
         ranked = rank(load_reports(results))
     except QueueError as error:
         fail(str(error))
     print_queue(ranked)
+    if hub is not None:
+        with triage_hub.hub_api(hub, hub_key_file) as api:
+            pushed = triage_hub.push_cases(api, hub, [e.report for e in ranked])
+        console.print(f"pushed {len(pushed)} device cases to the hub's cases tier")
     if out is not None:
         rows = [
             {

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from safehold.cli import member
 from safehold.cli.console import console, fail
+from safehold.cli.triage_hub import HubKeyFile
 from safehold.client.hub_api import HubError, HubUnreachableError, display_url
 from safehold.client.referrals import SentReferral, send_referral
 from safehold.exchange import Referral
@@ -45,7 +46,7 @@ def refer(
     result_dir: Annotated[Path, typer.Argument(help="Result directory of `triage run`.")],
     to: Annotated[str, typer.Option("--to", help="The local authority member to refer to.")],
     hub: member.HubOption,
-    api_key_file: member.ApiKeyFileOption = None,
+    api_key_file: HubKeyFile = None,
     key: Annotated[
         Path | None,
         typer.Option(help="Coalition key file: name each child by keyed pseudonym."),

@@ -72,9 +72,12 @@ def check_accounts(
     *,
     per_request: int = MAX_CHECK_ACCOUNTS,
     on_request: Callable[[int], None] | None = None,
+    device_id: str | None = None,
 ) -> list[CheckResult]:
     """Check every account, ``per_request`` at a time, in order. ``on_request`` is called
-    with the number of accounts each answered request covered (for progress)."""
+    with the number of accounts each answered request covered (for progress). With
+    ``device_id`` (police triaging a seized device) the accounts are the device's contacts
+    and go to ``/v1/registry/check-contacts``, bound to that device."""
     if not 1 <= per_request <= MAX_CHECK_ACCOUNTS:
         raise ValueError(f"per_request must be 1 to {MAX_CHECK_ACCOUNTS:,} accounts")
     results: list[CheckResult] = []
@@ -84,7 +87,7 @@ def check_accounts(
             if account.ref in seen:
                 raise ValueError(f"ref {account.ref} is used twice; each account needs its own")
             seen.add(account.ref)
-        results.extend(_check_once(api, chunk, len(results)))
+        results.extend(_check_once(api, chunk, len(results), device_id))
         if on_request is not None:
             on_request(len(chunk))
     return results
@@ -96,10 +99,16 @@ def _chunks(items: Iterable[CheckAccount], size: int) -> Iterator[list[CheckAcco
         yield chunk
 
 
-def _check_once(api: HubApi, chunk: Sequence[CheckAccount], done: int) -> list[CheckResult]:
-    body = {"accounts": [account.to_json() for account in chunk]}
+def _check_once(
+    api: HubApi, chunk: Sequence[CheckAccount], done: int, device_id: str | None
+) -> list[CheckResult]:
+    body: dict[str, Any] = {"accounts": [account.to_json() for account in chunk]}
+    path = "/v1/registry/check"
+    if device_id is not None:
+        body["device_id"] = device_id
+        path = "/v1/registry/check-contacts"
     try:
-        answer = api.request("POST", "/v1/registry/check", json=body)
+        answer = api.request("POST", path, json=body)
     except HubUnreachableError as exc:
         raise CheckError(
             f"{exc}; {done:,} accounts were checked before it; nothing is written, run the "

@@ -37,6 +37,9 @@ class Action(StrEnum):
     REFERRALS_READ = "referrals.read"
     CONTACTS_SCREEN = "contacts.screen"
     ALERTS_READ = "alerts.read"
+    REGISTRY_CHECK_CONTACTS = "registry.check_contacts"
+    CASES_WRITE = "cases.write"
+    CASES_READ = "cases.read"
 
 
 _R = Role
@@ -61,6 +64,16 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The alerts tier: a platform screens its own contact events and reads its own alerts.
     Action.CONTACTS_SCREEN: frozenset({_R.PLATFORM}),
     Action.ALERTS_READ: frozenset({_R.PLATFORM}),
+    # Police triaging a seized device may ask whether the device's contacts are registered:
+    # pseudonymised on the police side, match or no match only (typology as coalition policy
+    # says, as for platforms), each check bound to a device reference that the audit event
+    # records, and on a tighter rate limit of its own (hub.ratelimit). Probation and courts
+    # hold no seized devices, so they do not check.
+    Action.REGISTRY_CHECK_CONTACTS: frozenset({_R.POLICE}),
+    # Device cases (cases tier): police push their triaged devices' summaries (score,
+    # reasons, counts; no evidence) and read back only their own.
+    Action.CASES_WRITE: frozenset({_R.POLICE}),
+    Action.CASES_READ: frozenset({_R.POLICE}),
 }
 """Action -> the roles allowed to perform it. Anything not listed is denied."""
 

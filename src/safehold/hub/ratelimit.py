@@ -84,3 +84,24 @@ def registry_check_limiter(request: Request) -> RateLimiter:
                 state.registry_check_limiter = limiter
     assert isinstance(limiter, RateLimiter)
     return limiter
+
+
+CONTACT_CHECKS_PER_MINUTE = 20_000
+"""Device contacts a police member may check per minute: a seized phone holds hundreds to a
+few thousand contacts, so this serves a busy force and stops the check from being used to
+sweep a list of numbers through the registry."""
+CONTACT_CHECK_BURST = 10_000
+
+
+def contact_check_limiter(request: Request) -> RateLimiter:
+    """The app's limiter for police checks of device contacts (its own bucket per member)."""
+    state = request.app.state
+    limiter = getattr(state, "contact_check_limiter", None)
+    if limiter is None:
+        with _CREATE:
+            limiter = getattr(state, "contact_check_limiter", None)
+            if limiter is None:
+                limiter = RateLimiter(CONTACT_CHECKS_PER_MINUTE, CONTACT_CHECK_BURST)
+                state.contact_check_limiter = limiter
+    assert isinstance(limiter, RateLimiter)
+    return limiter

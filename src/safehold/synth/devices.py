@@ -27,6 +27,7 @@ import polars as pl
 
 from safehold.synth import device_schemas as schemas
 from safehold.synth.conversations import generate_conversations
+from safehold.synth.device_telegram import write_cache4
 from safehold.synth.images import edited, jpeg_bytes, shapes_image
 from safehold.synth.names import FAMILY, FEMALE_GIVEN, MALE_GIVEN
 
@@ -51,6 +52,11 @@ class DeviceSpec:
     ordinary_pictures: int = 6
     known_category: str | None = None
     """Raw category of the known pictures planted (None: a mix of A, B and C)."""
+    telegram: bool = False
+    """Android only: every third conversation goes to Telegram's ``cache4.db`` instead."""
+    extra_contacts: tuple[tuple[str, str], ...] = ()
+    """(full name, phone number) added to the address book with no conversation: for
+    planting, say, a registered person of a synthetic world among the device's contacts."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class DeviceTruth:
     near_copies: list[str] = field(default_factory=list)
     grooming_conversations: int = 0
     child_contacts: list[str] = field(default_factory=list)
+    telegram_messages: int = 0
 
 
 def known_pictures(n: int, seed: int) -> list[KnownPicture]:
@@ -443,11 +450,20 @@ def write_device(
     truth = DeviceTruth(spec.device_id, spec.platform, spec.serious)
     chats = _chats(spec, seed, as_of)
     sms, whatsapp = chats[0::2], chats[1::2]
-    contacts = [c.contact for c in chats]
+    telegram: list[_Chat] = []
+    if spec.telegram and spec.platform == "android":
+        sms, whatsapp, telegram = chats[0::3], chats[1::3], chats[2::3]
+    contacts = [c.contact for c in chats]  # Telegram syncs its contacts from here too
+    contacts += [_Contact(name, number, None, "adult") for name, number in spec.extra_contacts]
     truth.grooming_conversations = sum(c.grooming for c in chats)
     truth.child_contacts = [c.contact.number for c in chats if c.contact.band in _BAND_AGES]
     if spec.platform == "android":
         _android(root, sms, whatsapp, contacts)
+        if telegram:
+            truth.telegram_messages = write_cache4(
+                root / "data/data/org.telegram.messenger/files/cache4.db",
+                [(c.contact.name, _e164_digits(c.contact.number), c.messages) for c in telegram],
+            )
     else:
         _ios(root, sms, whatsapp, contacts)
     _pictures(root, spec, known, seed, truth)

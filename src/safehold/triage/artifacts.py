@@ -17,6 +17,7 @@ from safehold.triage.extraction import Extraction, FileEntry
 from safehold.triage.parsers_android import ANDROID_CALLS, ANDROID_CONTACTS, ANDROID_SMS
 from safehold.triage.parsers_ios import IOS_CONTACTS, IOS_SMS
 from safehold.triage.parsers_kik import KIK_ANDROID, KIK_IOS
+from safehold.triage.parsers_telegram import TELEGRAM_ANDROID
 from safehold.triage.parsers_whatsapp import WHATSAPP_ANDROID, WHATSAPP_IOS
 from safehold.triage.plugins import ArtifactPlugin, Record, schema_variant
 from safehold.triage.records import DeviceCall, DeviceContact, DeviceMessage, NotProcessed
@@ -32,6 +33,7 @@ PLUGINS: tuple[ArtifactPlugin, ...] = (
     WHATSAPP_IOS,
     KIK_ANDROID,
     KIK_IOS,
+    TELEGRAM_ANDROID,
 )
 
 
@@ -63,8 +65,10 @@ class ArtifactResults:
             self.messages.append(record)
         elif isinstance(record, DeviceCall):
             self.calls.append(record)
-        else:
+        elif isinstance(record, DeviceContact):
             self.contacts.append(record)
+        else:
+            self.not_processed.append(record)
 
 
 def _sidecars(extraction: Extraction, entry: FileEntry) -> dict[str, Path]:
@@ -109,7 +113,7 @@ def run_plugins(
                 continue
             for record in records:
                 results.keep(record)
-            summary.rows += len(records)
+            summary.rows += sum(not isinstance(r, NotProcessed) for r in records)
             summary.source_files.append(entry.path)
     for entry in extraction:
         name = entry.path.rsplit("/", 1)[-1].lower()

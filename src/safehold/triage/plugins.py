@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from safehold.triage.extraction import Extraction, FileEntry
-from safehold.triage.records import DeviceCall, DeviceContact, DeviceMessage
+from safehold.triage.records import DeviceCall, DeviceContact, DeviceMessage, NotProcessed
 
-Record = DeviceMessage | DeviceCall | DeviceContact
+Record = DeviceMessage | DeviceCall | DeviceContact | NotProcessed
+"""What a parser yields; a NotProcessed says what of its file it could not read, and why."""
 Parser = Callable[[sqlite3.Connection, str], Iterator[Record]]
 """(connection to the copy, path of the file in the extraction) -> records."""
 

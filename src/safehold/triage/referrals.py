@@ -24,7 +24,12 @@ _NOT_ID = re.compile(r"[^A-Za-z0-9_.:-]+")
 
 def case_reference_of(report: TriageReport) -> str:
     """The device name as an exchange identifier (the default case reference)."""
-    cleaned = withhold_numbers(report.device).replace("[number withheld]", "n")
+    return device_reference(report.device)
+
+
+def device_reference(device: str) -> str:
+    """A device name as an exchange identifier: no spaces, no phone-number-shaped runs."""
+    cleaned = withhold_numbers(device).replace("[number withheld]", "n")
     return (_NOT_ID.sub("-", cleaned).strip("-._:") or "device")[:64]
 
 

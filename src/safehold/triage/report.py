@@ -77,6 +77,15 @@ class NotProcessedRow(_Model):
     reason: str
 
 
+class RegistryMatchRow(_Model):
+    """A device contact the hub's registry check matched (police-side report only)."""
+
+    address: str
+    kind: str
+    seen_in: list[str]
+    typology: str | None
+
+
 class TriageReport(_Model):
     report_version: str = REPORT_VERSION
     device: str
@@ -102,6 +111,9 @@ class TriageReport(_Model):
     not_processed: list[NotProcessedRow]
     discovered_chat_tables: list[DiscoveredRow] = []
     """Chat-shaped tables in databases no parser knows: listed for manual examination."""
+    registry_checked: int | None = None
+    """Distinct contact addresses checked against the registry; None: no hub was asked."""
+    registry_matches: list[RegistryMatchRow] = []
     note: str = (
         "This score ranks work for examiners; it is not a finding. Every decision about a "
         "person is made by a person."
@@ -141,6 +153,12 @@ messages, {{ r.calls }} calls, {{ r.contacts }} contacts.</p>
 <td>{{ c.likely_child }}</td><td>{{ "%.2f"|format(c.risk) }}{% if c.warned %} (warned){% endif %}</td>
 <td>{{ c.stages|join(", ") }}</td><td>{{ c.evidence_rows|join(", ") }}</td></tr>{% endfor %}
 </table>
+{% if r.registry_checked is not none %}<h2>Registry matches among the device's contacts
+({{ r.registry_matches|length }} of {{ r.registry_checked }} checked through the hub; confirm
+with the registering member)</h2><table><tr><th>address</th><th>kind</th><th>seen in</th>
+<th>typology</th></tr>{% for m in r.registry_matches %}<tr><td>{{ m.address }}</td>
+<td>{{ m.kind }}</td><td>{{ m.seen_in|join(", ") }}</td><td>{{ m.typology or "not disclosed" }}</td>
+</tr>{% endfor %}</table>{% endif %}
 <h2>Other chat-shaped databases ({{ r.discovered_chat_tables|length }}; no parser: examine manually)</h2>
 <table><tr><th>path</th><th>table</th><th>text column</th><th>time column</th><th>rows</th></tr>
 {% for d in r.discovered_chat_tables %}<tr><td>{{ d.path }}</td><td>{{ d.table }}</td>

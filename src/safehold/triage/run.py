@@ -20,6 +20,8 @@ from safehold.triage.artifacts import run_plugins
 from safehold.triage.conversations import score_child_conversations
 from safehold.triage.extraction import Limits
 from safehold.triage.media import match_media
+from safehold.triage.referrals import device_reference
+from safehold.triage.registry_contacts import RegistryLookup, check_device_contacts
 from safehold.triage.report import (
     ArtifactRow,
     ConversationRow,
@@ -28,11 +30,12 @@ from safehold.triage.report import (
     IndicatorRow,
     NearDuplicateRow,
     NotProcessedRow,
+    RegistryMatchRow,
     TriageReport,
 )
 from safehold.triage.scoring import score_device
 
-STEPS = ("index", "artifacts", "hashes", "conversations", "score")
+STEPS = ("index", "artifacts", "hashes", "conversations", "registry", "score")
 
 
 def load_hash_sets(paths: Sequence[Path], *, csv_profile: str = "US") -> HashSetIndex:
@@ -61,7 +64,10 @@ def triage_device(
     workers: int | None = None,
     limits: Limits | None = None,
     step: Callable[[str], None] | None = None,
+    registry: RegistryLookup | None = None,
 ) -> TriageReport:
+    """Triage ``source``. With ``registry`` the device's contacts are checked against the
+    offender registry (pseudonymised here; the check is the caller's callable)."""
     advance = step or (lambda _name: None)
     with tempfile.TemporaryDirectory(prefix="safehold-triage-") as scratch:
         advance("index")
@@ -74,11 +80,23 @@ def triage_device(
         conversations = score_child_conversations(
             artifacts.messages, artifacts.contacts, model or RiskModel.default()
         )
+        advance("registry")
+        checked = None
+        if registry is not None:
+            checked = check_device_contacts(
+                device_reference(source.name),
+                artifacts.contacts,
+                artifacts.messages,
+                artifacts.calls,
+                registry,
+            )
         advance("score")
         times = [m.sent_at for m in artifacts.messages if m.sent_at is not None]
         times += [c.started_at for c in artifacts.calls if c.started_at is not None]
         latest = max(times) if times else None
-        score = score_device(media.hash_matches, media.near_duplicates, conversations, latest)
+        score = score_device(
+            media.hash_matches, media.near_duplicates, conversations, latest, checked
+        )
         not_processed = [*extraction.not_processed, *artifacts.not_processed]
         not_processed += media.not_processed
         return TriageReport(
@@ -140,5 +158,12 @@ def triage_device(
                     rows=d.rows,
                 )
                 for d in artifacts.discovered
+            ],
+            registry_checked=None if checked is None else checked.checked,
+            registry_matches=[
+                RegistryMatchRow(
+                    address=m.address, kind=m.kind, seen_in=list(m.seen_in), typology=m.typology
+                )
+                for m in (checked.matches if checked is not None else ())
             ],
         )

@@ -5,9 +5,12 @@ material and to show a child being groomed at the top of the queue, and every po
 gives is explained. It also pre-fills indicators that structured offender risk tools ask
 about, each with its evidence, instead of inventing a risk number. Humans decide.
 
-Points (capped per part, total at most 100): known items by category severity (up to 50),
+Points (capped per part, total at most 115): known items by category severity (up to 50),
 near-duplicates of known items (up to 20), warned conversations with a likely child (up to
-25), and recency of the risky activity against the device's latest activity (up to 5).
+25), recency of the risky activity against the device's latest activity (up to 5), and,
+when a hub checked the device's contacts, contacts that match the offender registry (up to
+15: 10 for the first, 5 for each further one). Without a hub the registry part is 0 and no
+reason mentions it, so devices triaged with and without one rank alike on the rest.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from datetime import UTC, datetime
 from safehold.conversation.types import STAGES
 from safehold.triage.conversations import ChildConversation
 from safehold.triage.media import HashMatch, NearDuplicate
+from safehold.triage.registry_contacts import RegistryOutcome
 
 SEVERITY_POINTS = {3: 10.0, 2: 6.0, 1: 3.0, 0: 0.0}
 NEAR_FACTOR = 0.6
 """A near-duplicate counts for less than an exact match: it still needs a person to confirm."""
-CAPS = {"known": 50.0, "near": 20.0, "conversations": 25.0, "recency": 5.0}
+CAPS = {"known": 50.0, "near": 20.0, "conversations": 25.0, "recency": 5.0, "registry": 15.0}
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ def score_device(
     near: Sequence[NearDuplicate],
     conversations: Sequence[ChildConversation],
     latest_activity: datetime | None,
+    registry: RegistryOutcome | None = None,
 ) -> DeviceScore:
     reasons: list[str] = []
     indicators: list[Indicator] = []
@@ -132,7 +137,44 @@ def score_device(
             f"the latest risky activity is {max(0, days)} days before the device's latest "
             f"activity ({latest_activity.date().isoformat()}): {parts['recency']:.1f} points"
         )
+    if registry is not None:
+        _registry_part(registry, parts, reasons, indicators)
     if not reasons:
         reasons.append("no known items, near-duplicates or child conversations found: 0 points")
     parts = {k: round(v, 2) for k, v in parts.items()}
     return DeviceScore(round(sum(parts.values()), 2), parts, reasons, indicators)
+
+
+def _registry_part(
+    registry: RegistryOutcome,
+    parts: dict[str, float],
+    reasons: list[str],
+    indicators: list[Indicator],
+) -> None:
+    """Points and a reason for registry matches among the device's contacts. The reason
+    gives counts and where the contacts were seen, never an address (it travels to the
+    hub's cases tier); the matching addresses are in the police-side indicator only."""
+    found = registry.matches
+    if not found:
+        reasons.append(
+            f"{registry.checked} device contacts checked against the offender registry "
+            "through the hub (pseudonymised): no match: 0 points"
+        )
+        return
+    parts["registry"] = min(CAPS["registry"], 10.0 + 5.0 * (len(found) - 1))
+    seen = sorted({s for m in found for s in m.seen_in})
+    typologies = Counter(m.typology for m in found if m.typology)
+    told = f"; typology {', '.join(f'{k}: {v}' for k, v in sorted(typologies.items()))}"
+    reasons.append(
+        f"{len(found)} of {registry.checked} device contacts match the offender registry "
+        f"through the hub (pseudonymised; seen in {', '.join(seen)}"
+        f"{told if typologies else ''}): {parts['registry']:.1f} points; confirm with the "
+        "registering member"
+    )
+    indicators.append(
+        Indicator(
+            "contacts who are registered sex offenders (registry match, to confirm)",
+            f"{len(found)} contacts",
+            [f"{m.address} ({m.kind}; {', '.join(m.seen_in)})" for m in found][:20],
+        )
+    )
