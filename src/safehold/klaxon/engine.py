@@ -79,10 +79,12 @@ def _on_channels(rule: _Rule) -> pl.Expr:
     return pl.col("channel").is_in([c.value for c in rule.channels])
 
 
+_BAND_ENUM = pl.Enum(AGE_BANDS)
+
+
 def _band_index(column: str) -> pl.Expr:
-    return pl.col(column).replace_strict(
-        list(AGE_BANDS), list(range(len(AGE_BANDS))), default=None, return_dtype=pl.Int16
-    )
+    """The band's place in ``AGE_BANDS`` (an enum cast: no string compares per row)."""
+    return pl.col(column).cast(_BAND_ENUM).to_physical().cast(pl.Int16)
 
 
 def _rule_hit(rule: _Rule, frame: pl.DataFrame) -> pl.Expr:
@@ -249,7 +251,10 @@ def _combinations(ordered: list[_Rule], masks: pl.Series) -> pl.DataFrame:
 
 def alert_id(member_id: str, sender: str, recipient: str, window_start_us: int) -> str:
     """The same (member, sender, child, window) always gives the same id."""
-    key = f"{ALERT_ID_VERSION}|{member_id}|{sender}|{recipient}|{window_start_us}"
+    return _digest(f"{ALERT_ID_VERSION}|{member_id}|{sender}|{recipient}|{window_start_us}")
+
+
+def _digest(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
@@ -286,10 +291,12 @@ def alerts_from_hits(hits: pl.DataFrame, member_id: str, rules: RuleSet) -> pl.D
     ).alias("_mask")
     grouped = grouped.with_columns(mask)
     listed = grouped.join(_combinations(ordered, grouped["_mask"].unique()), on="_mask")
-    ids = [
-        alert_id(member_id, s, r, w)
-        for s, r, w in zip(listed["sender"], listed["recipient"], listed["_w"], strict=True)
-    ]
+    keys = listed.select(
+        pl.concat_str(
+            pl.lit(f"{ALERT_ID_VERSION}|{member_id}"), "sender", "recipient", "_w", separator="|"
+        )
+    ).to_series()
+    ids = [_digest(key) for key in keys.to_list()]
     out = listed.select(
         pl.Series("alert_id", ids, dtype=pl.Utf8),
         pl.lit(member_id).alias("member_id"),
