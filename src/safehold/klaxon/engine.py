@@ -54,14 +54,23 @@ def empty_alerts() -> pl.DataFrame:
     return pl.DataFrame(schema=ALERT_SCHEMA)
 
 
+def _is_minor_band(column: str) -> pl.Expr:
+    """Plain compares: cheaper per row than a set look-up for three short strings."""
+    return pl.any_horizontal(pl.col(column) == band for band in MINOR_BANDS).fill_null(False)
+
+
 def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     """Events from an adult or unknown-age sender to a recipient who is a child by the
-    event's age band or by the member's markers."""
-    child = pl.col("recipient_band").is_in(MINOR_BANDS) | pl.col("recipient").is_in(
-        flags.child_accounts.implode()
-    )
-    adult_sender = pl.col("sender_band").is_null() | ~pl.col("sender_band").is_in(MINOR_BANDS)
-    return events.filter(child & adult_sender)
+    event's age band or by the member's markers.
+
+    The marker look-up goes by a 64-bit hash of the account first (hashing is cheaper per
+    row than a set look-up of text); the few rows it lets through are then checked against
+    the accounts themselves, so a hash collision can never make an adult a child."""
+    child_band = _is_minor_band("recipient_band")
+    adult_sender = ~_is_minor_band("sender_band")
+    hashed = flags.child_accounts.hash().implode()
+    maybe = events.filter(adult_sender & (child_band | pl.col("recipient").hash().is_in(hashed)))
+    return maybe.filter(child_band | pl.col("recipient").is_in(flags.child_accounts.implode()))
 
 
 def horizon_us(rules: RuleSet) -> int:
@@ -265,10 +274,14 @@ def alerts_from_hits(hits: pl.DataFrame, member_id: str, rules: RuleSet) -> pl.D
         return empty_alerts()
     window = micros(rules.window)
     fired = [pl.col(f"hit:{r.id}").any().alias(r.id) for r in active]
+    # hits are sorted by pair then time, so each (pair, window) is one run of rows: an
+    # integer run id is a cheaper group key than the pair and window together
     grouped = (
         hits.with_columns((pl.col("_t") // window * window).alias("_w"))
-        .group_by("_pair", "_w")
+        .with_columns((_changed("_pair") | _changed("_w")).cum_sum().alias("_run"))
+        .group_by("_run")
         .agg(
+            pl.col("_pair", "_w").first(),
             *fired,
             pl.col("sender", "recipient").first(),
             pl.col("_t").min().alias("_first_t"),
