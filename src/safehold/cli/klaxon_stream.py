@@ -83,7 +83,11 @@ def worker(
         str, typer.Option("--nats", help="NATS server URL.")
     ] = "nats://127.0.0.1:4222",
     rules_path: Annotated[
-        Path | None, typer.Option("--rules", help="Rules file (default: the packaged rules).")
+        Path | None, typer.Option(
+            "--rules",
+            help="Rules file (default: the packaged rules); read again when it changes, "
+            "and a file with an error is refused while the rules in force stay.",
+        ),
     ] = None,
     stream: Annotated[str, typer.Option(help="JetStream stream name.")] = DEFAULT_STREAM,
     prefix: Annotated[str, typer.Option(help="Subject prefix.")] = DEFAULT_PREFIX,
@@ -130,6 +134,7 @@ def worker(
             clock=(lambda: limits) if now is not None else ClockLimits.wall_clock,
             webhook=hook,
             say=_say,
+            rules_path=rules_path,
         )
     except FlagError as exc:
         fail(str(exc))
@@ -163,6 +168,12 @@ def worker(
         f"stopped: {report.messages:,} messages screened, {report.replayed:,} redelivered "
         f"after a restart (already stored), {report.dead_letters:,} dead-lettered, "
         f"{report.alerts_changed:,} alerts new or changed"
+        + (
+            f", rules reloaded {report.rules_reloads:,} times "
+            f"({report.rules_reload_errors:,} files refused)"
+            if rules_path is not None
+            else ""
+        )
         + (
             f", {report.webhook_deliveries:,} webhook deliveries "
             f"({report.webhook_failures:,} failed and retried)"

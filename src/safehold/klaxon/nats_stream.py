@@ -33,7 +33,7 @@ from nats.js import JetStreamContext, api
 
 from safehold.klaxon.events import ClockLimits, EventInputError
 from safehold.klaxon.flags import FlagStore
-from safehold.klaxon.rules import RuleSet
+from safehold.klaxon.rules import RulesFileError, RuleSet, load_rules
 from safehold.klaxon.stream import StreamScreen
 from safehold.klaxon.webhook import WebhookDeliveryError, deliver
 from safehold.klaxon.worker_store import WorkerStore
@@ -41,6 +41,16 @@ from safehold.klaxon.worker_store import WorkerStore
 Say = Callable[[str], None]
 DEFAULT_PREFIX = "safehold.contacts"
 DEFAULT_STREAM = "SAFEHOLD_CONTACTS"
+
+
+def _file_signature(path: Path | None) -> tuple[int, int] | None:
+    if path is None:
+        return None
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 class PoisonMessageError(ValueError):
@@ -188,6 +198,8 @@ class WorkerReport:
     alerts_changed: int = 0
     webhook_deliveries: int = 0
     webhook_failures: int = 0
+    rules_reloads: int = 0
+    rules_reload_errors: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -203,16 +215,41 @@ class ScreeningWorker:
         clock: Callable[[], ClockLimits] = ClockLimits.wall_clock,
         webhook: tuple[str, bytes] | None = None,
         say: Say | None = None,
+        rules_path: Path | None = None,
     ) -> None:
+        """``rules_path``: the file ``rules`` came from; it is read again when it changes
+        (a file with an error is refused, said, and the rules in force stay)."""
         self.webhook = webhook
         self._http: httpx.AsyncClient | None = None
         self._say: Say = say or (lambda _message: None)
         self.flags = FlagStore(flags_dir)
         self.store = WorkerStore(store_path)
-        self.screen = StreamScreen(self.flags, rules, clock=clock)
+        self.screen = StreamScreen(self.flags, rules, clock=clock, stored_alerts=self.store.alerts)
         self.screen.restore(self.store.held(), self.store.alerts())
+        self.rules_path = rules_path
+        self._rules_signature = _file_signature(rules_path)
         self.report = WorkerReport()
         self.stopping = False
+
+    def reload_rules_if_changed(self) -> bool:
+        """Use the rules file again if it changed; a bad file is refused (said, counted)
+        and the rules in force stay. True when new rules are now in force."""
+        if self.rules_path is None:
+            return False
+        signature = _file_signature(self.rules_path)
+        if signature == self._rules_signature:
+            return False
+        self._rules_signature = signature
+        try:
+            rules = load_rules(self.rules_path)
+        except RulesFileError as exc:
+            self.report.rules_reload_errors += 1
+            self._say(f"{exc}; the rules in force stay")
+            return False
+        self.screen.use_rules(rules)
+        self.report.rules_reloads += 1
+        self._say(f"rules reloaded from {self.rules_path}: {len(rules.active)} rules active")
+        return True
 
     async def handle(self, js: JetStreamContext, subjects: Subjects, msg: Msg) -> None:
         sequence = msg.metadata.sequence.stream
@@ -226,6 +263,7 @@ class ScreeningWorker:
                     return
             await msg.ack_sync()
             return
+        self.reload_rules_if_changed()
         try:
             changed = self.screen.feed(
                 decode_batch(msg.data), source=f"message {sequence}", lane=msg.subject

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import polars as pl
@@ -40,6 +41,10 @@ create table if not exists processed (
     outcome text not null,
     detail text
 );
+create table if not exists stored_times (
+    sequence integer primary key,
+    stored_at real not null
+);
 """
 _TIMES = ("window_start", "window_end", "first_event_at", "last_event_at")
 _LISTS = ("rules", "reasons", "rule_severities")
@@ -58,6 +63,11 @@ class WorkerStore:
         self._db.execute("pragma synchronous=full")
         self._db.executescript(_SCHEMA)
         self._drop_orphans()
+        # the newest event time of each held file, so eviction need not read the files
+        self._held_newest: dict[Path, int] = {}
+        for held_path in self.held_dir.glob("held-*.parquet"):
+            newest = pl.scan_parquet(held_path).select(pl.col("at").cast(pl.Int64).max())
+            self._held_newest[held_path] = newest.collect().item()
 
     def close(self) -> None:
         self._db.close()
@@ -97,6 +107,9 @@ class WorkerStore:
             with staging.open("rb") as handle:
                 os.fsync(handle.fileno())
             os.replace(staging, self._held_path(sequence))
+            self._held_newest[self._held_path(sequence)] = held.select(
+                pl.col("at").cast(pl.Int64).max()
+            ).item()
         flat = alerts.select(list(ALERT_SCHEMA)).with_columns(
             pl.col(c).cast(pl.Int64) for c in _TIMES
         )
@@ -112,6 +125,9 @@ class WorkerStore:
             self._db.execute(
                 "insert into processed values (?, 'screened', ?)",
                 (sequence, json.dumps([row[0] for row in rows])),
+            )
+            self._db.execute(
+                "insert or replace into stored_times values (?, ?)", (sequence, time.time())
             )
             self._db.execute("commit")
         except BaseException:
@@ -134,10 +150,14 @@ class WorkerStore:
         )
 
     def _evict(self, keep_from_us: int) -> None:
-        for path in sorted(self.held_dir.glob("held-*.parquet")):
-            latest = pl.scan_parquet(path).select(pl.col("at").cast(pl.Int64).max()).collect()
-            if latest.item() is not None and latest.item() < keep_from_us:
-                path.unlink()
+        for path, newest in list(self._held_newest.items()):
+            if newest is not None and newest < keep_from_us:
+                path.unlink(missing_ok=True)
+                del self._held_newest[path]
+
+    def stored_times(self) -> dict[int, float]:
+        """When each screened message's alerts were stored (Unix seconds), by sequence."""
+        return dict(self._db.execute("select sequence, stored_at from stored_times").fetchall())
 
     def held(self) -> pl.DataFrame | None:
         paths = sorted(self.held_dir.glob("held-*.parquet"))
