@@ -68,9 +68,18 @@ def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     the accounts themselves, so a hash collision can never make an adult a child."""
     child_band = _is_minor_band("recipient_band")
     adult_sender = ~_is_minor_band("sender_band")
-    hashed = flags.child_accounts.hash().implode()
+    hashed = flags.child_hashes.implode()
     maybe = events.filter(adult_sender & (child_band | pl.col("recipient").hash().is_in(hashed)))
-    return maybe.filter(child_band | pl.col("recipient").is_in(flags.child_accounts.implode()))
+    by_marker = maybe.filter(~child_band)
+    if by_marker.height == 0:
+        return maybe
+    # only the distinct accounts that passed by hash are checked exactly, against a set
+    # built once per flags load (a micro-batch then costs no set building)
+    children = flags.child_set
+    exact = [a for a in by_marker["recipient"].unique().to_list() if a in children]
+    return maybe.filter(
+        child_band | pl.col("recipient").is_in(pl.Series(exact, dtype=pl.Utf8).implode())
+    )
 
 
 def horizon_us(rules: RuleSet) -> int:

@@ -33,7 +33,7 @@ from safehold.klaxon.engine import (
     merge_alerts,
     rule_hits,
 )
-from safehold.klaxon.events import ClockLimits, prepare_events
+from safehold.klaxon.events import ClockLimits, EventInputError, prepare_events
 from safehold.klaxon.flags import FlagError, FlagStore
 from safehold.klaxon.rules import RuleSet
 
@@ -124,6 +124,26 @@ class StreamScreen:
         partition subject): events are in time order within a lane, lanes may lag each
         other, and held events are let go only when every lane has moved past them."""
         self._reload_flags()
+        return self._screen([self._candidates(frame, source, lane)])
+
+    def feed_many(
+        self, batches: list[tuple[pl.DataFrame, str, str]]
+    ) -> tuple[pl.DataFrame, dict[int, EventInputError]]:
+        """Screen several micro-batches ``(frame, source, lane)`` together (one pass, as
+        one batch of their union). A batch that fails its checks is left out and returned
+        by its index with the error; the others are screened."""
+        self._reload_flags()
+        refused: dict[int, EventInputError] = {}
+        parts = []
+        for index, (frame, source, lane) in enumerate(batches):
+            try:
+                parts.append(self._candidates(frame, source, lane))
+            except EventInputError as exc:
+                refused[index] = exc
+        return self._screen(parts), refused
+
+    def _candidates(self, frame: pl.DataFrame, source: str | None, lane: str) -> pl.DataFrame:
+        """One batch checked and cut to candidates; its lane's progress noted."""
         flags = self.flags.current
         name = source or f"micro-batch {self.stats.batches + 1}"
         events = prepare_events(frame, source=name, member_id=flags.member_id, clock=self.clock())
@@ -131,14 +151,21 @@ class StreamScreen:
         self.stats.batches += 1
         self.stats.events += events.height
         if candidates.height == 0:
-            self.last_new_candidates = candidates
-            return empty_alerts().with_columns(pl.lit(True).alias("is_new")).clear()
+            return candidates
         times = candidates["at"].cast(pl.Int64)
         previous = self._newest_by_lane.get(lane)
         if previous is not None:
             self.stats.late_events += int((times < previous - self.horizon).sum())
         newest = int(times.max())  # type: ignore[arg-type]
         self._newest_by_lane[lane] = newest if previous is None else max(previous, newest)
+        return candidates
+
+    def _screen(self, parts: list[pl.DataFrame]) -> pl.DataFrame:
+        flags = self.flags.current
+        candidates = pl.concat(parts) if parts else pl.DataFrame()
+        if candidates.height == 0:
+            self.last_new_candidates = candidates if parts else None
+            return empty_alerts().with_columns(pl.lit(True).alias("is_new")).clear()
         if self._state is not None:
             candidates = candidates.join(self._state.select("event_id"), on="event_id", how="anti")
         candidates = candidates.unique("event_id", keep="first", maintain_order=True)
@@ -169,7 +196,7 @@ class StreamScreen:
         before = self._alerts.join(ids, on="alert_id", how="semi")
         if self.stored_alerts is not None and before.height < found.height:
             missing = ids.join(before, on="alert_id", how="anti")["alert_id"].to_list()
-            before = pl.concat([before, self.stored_alerts(missing).cast(before.schema)])  # type: ignore[arg-type]
+            before = pl.concat([before, self.stored_alerts(missing).cast(before.schema)])
         merged = merge_alerts(before, found)
         changed = changed_alerts(before, merged)
         if changed.height:

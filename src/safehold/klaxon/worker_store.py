@@ -43,7 +43,8 @@ create table if not exists processed (
 );
 create table if not exists stored_times (
     sequence integer primary key,
-    stored_at real not null
+    stored_at real not null,
+    group_first integer not null
 );
 """
 _TIMES = ("window_start", "window_end", "first_event_at", "last_event_at")
@@ -97,10 +98,18 @@ class WorkerStore:
         return counts
 
     def commit(
-        self, sequence: int, held: pl.DataFrame, alerts: pl.DataFrame, keep_from_us: int | None
+        self,
+        sequence: int,
+        held: pl.DataFrame,
+        alerts: pl.DataFrame,
+        keep_from_us: int | None,
+        *,
+        with_sequences: tuple[int, ...] = (),
     ) -> None:
         """Store one message's outcome durably: its held events, then (one transaction)
-        its new or changed alerts and the mark that it is processed."""
+        its new or changed alerts and the mark that it is processed. ``with_sequences``:
+        earlier messages screened together with this one, marked processed in the same
+        transaction (the alerts and held events are filed under ``sequence``, the last)."""
         if held.height:
             staging = self.held_dir / f".held-{sequence:012d}.parquet"
             held.write_parquet(staging)
@@ -126,8 +135,14 @@ class WorkerStore:
                 "insert into processed values (?, 'screened', ?)",
                 (sequence, json.dumps([row[0] for row in rows])),
             )
-            self._db.execute(
-                "insert or replace into stored_times values (?, ?)", (sequence, time.time())
+            self._db.executemany(
+                "insert into processed values (?, 'screened', '[]')",
+                [(other,) for other in with_sequences],
+            )
+            first, now = min((sequence, *with_sequences)), time.time()
+            self._db.executemany(
+                "insert or replace into stored_times values (?, ?, ?)",
+                [(seq, now, first) for seq in (*with_sequences, sequence)],
             )
             self._db.execute("commit")
         except BaseException:
@@ -155,9 +170,11 @@ class WorkerStore:
                 path.unlink(missing_ok=True)
                 del self._held_newest[path]
 
-    def stored_times(self) -> dict[int, float]:
-        """When each screened message's alerts were stored (Unix seconds), by sequence."""
-        return dict(self._db.execute("select sequence, stored_at from stored_times").fetchall())
+    def stored_times(self) -> dict[int, tuple[float, int]]:
+        """When each screened message's alerts were stored (Unix seconds), and the first
+        message of the group it was screened with, by sequence."""
+        rows = self._db.execute("select sequence, stored_at, group_first from stored_times")
+        return {seq: (at, first) for seq, at, first in rows}
 
     def held(self) -> pl.DataFrame | None:
         paths = sorted(self.held_dir.glob("held-*.parquet"))
