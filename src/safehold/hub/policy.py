@@ -37,6 +37,7 @@ class Action(StrEnum):
     REFERRALS_READ = "referrals.read"
     CONTACTS_SCREEN = "contacts.screen"
     ALERTS_READ = "alerts.read"
+    ALERTS_DELIVER = "alerts.deliver"
 
 
 _R = Role
@@ -61,6 +62,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The alerts tier: a platform screens its own contact events and reads its own alerts.
     Action.CONTACTS_SCREEN: frozenset({_R.PLATFORM}),
     Action.ALERTS_READ: frozenset({_R.PLATFORM}),
+    # A platform's own klaxon worker delivers the alerts it raised to its queue here.
+    Action.ALERTS_DELIVER: frozenset({_R.PLATFORM}),
 }
 """Action -> the roles allowed to perform it. Anything not listed is denied."""
 

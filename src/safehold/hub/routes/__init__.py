@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from safehold.hub.routes import (
     admin,
+    alert_delivery,
     alerts,
     audit,
     batches,
@@ -24,4 +25,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     referrals.router,
     alerts.router,
     audit.router,
+    alert_delivery.router,
 )
