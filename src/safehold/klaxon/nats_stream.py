@@ -307,8 +307,8 @@ class ScreeningWorker:
             keep_from,
             with_sequences=tuple(seq for _, seq, _ in screened[:-1]),
         )
-        for msg, _, _ in screened[:-1]:  # their outcome is filed under the last one
-            await msg.ack_sync()
+        for msg, _, _ in screened[:-1]:  # their outcome is filed under the last one; an
+            await msg.ack()  # ack lost on the way only brings the message again, as a replay
         if alerts.height:
             await self._publish_alerts(js, subjects, last, alerts)
             if not await self._deliver(last, alerts, last_msg):

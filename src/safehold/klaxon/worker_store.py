@@ -51,6 +51,12 @@ _TIMES = ("window_start", "window_end", "first_event_at", "last_event_at")
 _LISTS = ("rules", "reasons", "rule_severities")
 
 
+def _json_text(column: str) -> pl.Expr:
+    """A list column as JSON text, in one vectorised pass (``{"c":[...]}`` unwrapped)."""
+    encoded = pl.struct(pl.col(column)).struct.json_encode()
+    return encoded.str.slice(len(column) + 4).str.strip_suffix("}").alias(column)
+
+
 class WorkerStore:
     """Alerts, processed sequences and held events of one worker."""
 
@@ -120,12 +126,10 @@ class WorkerStore:
                 pl.col("at").cast(pl.Int64).max()
             ).item()
         flat = alerts.select(list(ALERT_SCHEMA)).with_columns(
-            pl.col(c).cast(pl.Int64) for c in _TIMES
+            *(pl.col(c).cast(pl.Int64) for c in _TIMES),
+            *(_json_text(c) for c in _LISTS),
         )
-        rows = [
-            tuple(json.dumps(v) if c in _LISTS else v for c, v in row.items())
-            for row in flat.iter_rows(named=True)
-        ]
+        rows = flat.rows()
         self._db.execute("begin immediate")
         try:
             self._db.executemany(
