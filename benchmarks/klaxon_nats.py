@@ -15,7 +15,8 @@ the alert first); when the worker screened several waiting messages together, fr
 publish time of the group's first message (an upper bound). Reports p50 and p99 and the rate achieved (events over the time from
 the first publish to the last store); if the worker falls behind, latency grows through
 the run and the achieved rate is below the offered one. The publisher, the worker and
-NATS share this machine's cores. Needs NATS with JetStream on 127.0.0.1:4222; cleans up
+NATS share this machine's cores; the worker's CPU seconds (including its start-up
+imports) are reported too, as events per worker CPU second. Needs NATS with JetStream on 127.0.0.1:4222; cleans up
 its streams.
 
     python benchmarks/klaxon_nats.py [--people 700000] [--per-message 5000]
@@ -28,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -146,6 +148,8 @@ def _latency_run(
     store = scratch / "latency" / "alerts.sqlite"
     asyncio.run(_create_stream(stream, prefix))
     try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        children_cpu_before = before.ru_utime + before.ru_stime
         worker = _worker(flags, store, stream, prefix, 10.0)
         time.sleep(args.worker_start)  # imports and connecting, before the clock starts
         published = asyncio.run(
@@ -162,6 +166,8 @@ def _latency_run(
             time.sleep(0.05)
         worker.send_signal(signal.SIGTERM)
         worker.communicate()
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker_cpu = cpu.ru_utime + cpu.ru_stime - children_cpu_before
     finally:
         asyncio.run(_delete(stream))
     kept = WorkerStore(store)
@@ -192,6 +198,8 @@ def _latency_run(
         "latency_messages_per_screening_pass": round(len(published) / groups, 2),
         "latency_alerts": len(latencies),
         "latency_alerts_stored": alerts.height,
+        "latency_worker_cpu_s": round(worker_cpu, 2),
+        "latency_events_per_worker_cpu_s": round(events.height / worker_cpu),
         "latency_p50_ms": round(quantile(0.50) * 1000, 1),
         "latency_p99_ms": round(quantile(0.99) * 1000, 1),
         "latency_max_ms": round(latencies[-1] * 1000, 1),
