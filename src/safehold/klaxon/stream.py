@@ -133,6 +133,18 @@ class StreamScreen:
         one batch of their union). A batch that fails its checks is left out and returned
         by its index with the error; the others are screened."""
         self._reload_flags()
+        if len(batches) > 1:
+            try:  # the common case: all good, checked and cut as one frame
+                whole = pl.concat([frame for frame, _, _ in batches])
+                lanes = pl.concat(
+                    [
+                        pl.repeat(lane, frame.height, dtype=pl.Utf8, eager=True)
+                        for frame, _, lane in batches
+                    ]
+                )
+                return self._screen([self._candidates(whole, "messages", lanes)]), {}
+            except (EventInputError, pl.exceptions.PolarsError):
+                pass  # one of them is bad (or they differ in shape): one by one, below
         refused: dict[int, EventInputError] = {}
         parts = []
         for index, (frame, source, lane) in enumerate(batches):
@@ -142,22 +154,33 @@ class StreamScreen:
                 refused[index] = exc
         return self._screen(parts), refused
 
-    def _candidates(self, frame: pl.DataFrame, source: str | None, lane: str) -> pl.DataFrame:
-        """One batch checked and cut to candidates; its lane's progress noted."""
+    def _candidates(
+        self, frame: pl.DataFrame, source: str | None, lane: str | pl.Series
+    ) -> pl.DataFrame:
+        """A batch checked and cut to candidates; each lane's progress noted. ``lane`` is
+        one lane for the whole batch, or one per row."""
         flags = self.flags.current
         name = source or f"micro-batch {self.stats.batches + 1}"
         events = prepare_events(frame, source=name, member_id=flags.member_id, clock=self.clock())
-        candidates = candidate_events(events, flags).with_columns(pl.lit(lane).alias("_lane"))
+        events = events.with_columns(
+            pl.lit(lane, dtype=pl.Utf8).alias("_lane")
+            if isinstance(lane, str)
+            else lane.alias("_lane")
+        )
+        candidates = candidate_events(events, flags)
         self.stats.batches += 1
         self.stats.events += events.height
         if candidates.height == 0:
             return candidates
-        times = candidates["at"].cast(pl.Int64)
-        previous = self._newest_by_lane.get(lane)
-        if previous is not None:
-            self.stats.late_events += int((times < previous - self.horizon).sum())
-        newest = int(times.max())  # type: ignore[arg-type]
-        self._newest_by_lane[lane] = newest if previous is None else max(previous, newest)
+        newest = candidates.group_by("_lane").agg(pl.col("at").cast(pl.Int64).max())
+        for lane_name, lane_newest in newest.iter_rows():
+            previous = self._newest_by_lane.get(lane_name)
+            if previous is not None:
+                times = candidates.filter(pl.col("_lane") == lane_name)["at"].cast(pl.Int64)
+                self.stats.late_events += int((times < previous - self.horizon).sum())
+            self._newest_by_lane[lane_name] = (
+                lane_newest if previous is None else max(previous, lane_newest)
+            )
         return candidates
 
     def _screen(self, parts: list[pl.DataFrame]) -> pl.DataFrame:
