@@ -15,8 +15,8 @@ the alert first); when the worker screened several waiting messages together, fr
 publish time of the group's first message (an upper bound). Reports p50 and p99 and the rate achieved (events over the time from
 the first publish to the last store); if the worker falls behind, latency grows through
 the run and the achieved rate is below the offered one. The publisher, the worker and
-NATS share this machine's cores; the worker's CPU seconds (including its start-up
-imports) are reported too, as events per worker CPU second. Needs NATS with JetStream on 127.0.0.1:4222; cleans up
+NATS share this machine's cores; the worker's CPU seconds once it is ready (its start-up
+imports not counted) are reported too, as events per worker CPU second. Needs NATS with JetStream on 127.0.0.1:4222; cleans up
 its streams.
 
     python benchmarks/klaxon_nats.py [--people 700000] [--per-message 5000]
@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+import nats.js.errors
 import polars as pl
 from rich.console import Console
 from rich.table import Table
@@ -151,7 +152,8 @@ def _latency_run(
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         children_cpu_before = before.ru_utime + before.ru_stime
         worker = _worker(flags, store, stream, prefix, 10.0)
-        time.sleep(args.worker_start)  # imports and connecting, before the clock starts
+        asyncio.run(_wait_for_consumer(stream, "klaxon", args.worker_start))
+        ready_cpu = _cpu_seconds(worker.pid)  # the worker's start-up (imports) is not counted
         published = asyncio.run(
             _publish_paced(
                 stream,
@@ -167,7 +169,7 @@ def _latency_run(
         worker.send_signal(signal.SIGTERM)
         worker.communicate()
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-        worker_cpu = cpu.ru_utime + cpu.ru_stime - children_cpu_before
+        worker_cpu = cpu.ru_utime + cpu.ru_stime - children_cpu_before - ready_cpu
     finally:
         asyncio.run(_delete(stream))
     kept = WorkerStore(store)
@@ -206,6 +208,30 @@ def _latency_run(
     }
 
 
+async def _wait_for_consumer(stream: str, durable: str, timeout: float) -> None:
+    """Until the worker has made its consumer: it is connected and waiting."""
+    client = await nats.connect(URL)
+    try:
+        js = client.jetstream()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                await js.consumer_info(stream, durable)
+                return
+            except nats.js.errors.NotFoundError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"the worker made no consumer within {timeout}s") from None
+                await asyncio.sleep(0.1)
+    finally:
+        await client.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _create_stream(stream: str, prefix: str) -> None:
     client = await nats.connect(URL)
     try:
@@ -223,7 +249,9 @@ def main() -> None:
     parser.add_argument("--offered", type=int, default=100_000, help="events/s offered")
     parser.add_argument("--tick", type=float, default=0.1, help="seconds between batches")
     parser.add_argument("--latency-partitions", type=int, default=2)
-    parser.add_argument("--worker-start", type=float, default=4.0)
+    parser.add_argument(
+        "--worker-start", type=float, default=180.0, help="seconds the worker may take to start"
+    )
     parser.add_argument("--skip-kill", action="store_true", help="the latency run only")
     args = parser.parse_args()
     console = Console()
