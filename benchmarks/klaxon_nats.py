@@ -302,8 +302,9 @@ def _kill_run(
     store = scratch / "worker" / "alerts.sqlite"
     try:
         messages = asyncio.run(_publish(stream, prefix, events, args.per_message))
-        started = time.perf_counter()
         first = _worker(flags, store, stream, prefix, args.ack_wait)
+        asyncio.run(_wait_for_consumer(stream, "klaxon", args.worker_start))
+        started = time.perf_counter()  # from a started worker (the restart's start-up counts)
         while _processed(store) < messages // 3 and first.poll() is None:
             time.sleep(0.005)
         os.kill(first.pid, signal.SIGKILL)
