@@ -426,7 +426,7 @@ class ScreeningWorker:
             while not self.stopping:
                 try:
                     messages = await sub.fetch(self.max_batch, timeout=1.0)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nats' own, or asyncio's from a fetch of many
                     idle += 1.0
                     if idle_exit is not None and idle >= idle_exit and not owed:
                         break
