@@ -70,6 +70,7 @@ def flags(
     minors: dict[str, str] | None = None,
     vulnerable: tuple[str, ...] = (),
     conversation_risk: dict[str, float] | None = None,
+    member_id: str = MEMBER,
 ) -> FlagSet:
     senders = [
         {
@@ -106,7 +107,7 @@ def flags(
         )
     write_flags(
         folder,
-        member_id=MEMBER,
+        member_id=member_id,
         senders=pl.DataFrame(senders, schema=SENDER_FLAG_SCHEMA),
         markers=pl.DataFrame(markers, schema=RECIPIENT_MARKER_SCHEMA),
         conversation_risk=risk,

@@ -95,3 +95,19 @@ def test_lanes_that_lag_each_other_still_give_the_batch_alerts(
             for start in range(0, part.height, 300):  # each lane in small, ordered batches
                 stream.feed(part.slice(start, 300).drop("_p"), lane=f"p{lane}")
     assert stream.alerts.equals(batch)
+
+
+def test_batches_screened_together_leave_out_only_the_bad_one(tmp_path: Path) -> None:
+    flags(tmp_path, registry=("reg",))
+    stream = StreamScreen(FlagStore(tmp_path), load_rules(), clock=lambda: CLOCK)
+    good = [frame([event("reg", f"kid{i}", T0)], first_id=i) for i in range(3)]
+    bad = frame([event("same", "same", T0)], first_id=9)
+    changed, refused = stream.feed_many(
+        [(good[0], "m1", "p0"), (bad, "m2", "p0"), (good[1], "m3", "p1"), (good[2], "m4", "p1")]
+    )
+    assert list(refused) == [1] and "m2: row 0" in str(refused[1])
+    assert sorted(changed["recipient"].to_list()) == ["kid0", "kid1", "kid2"]
+    together, none_refused = stream.feed_many(
+        [(frame([event("reg", "kid5", T0)], first_id=5), "m5", "p0"), (good[0], "m6", "p1")]
+    )
+    assert not none_refused and together["recipient"].to_list() == ["kid5"]  # kid0: a replay

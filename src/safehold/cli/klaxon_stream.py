@@ -83,7 +83,12 @@ def worker(
         str, typer.Option("--nats", help="NATS server URL.")
     ] = "nats://127.0.0.1:4222",
     rules_path: Annotated[
-        Path | None, typer.Option("--rules", help="Rules file (default: the packaged rules).")
+        Path | None,
+        typer.Option(
+            "--rules",
+            help="Rules file (default: the packaged rules); read again when it changes, "
+            "and a file with an error is refused while the rules in force stay.",
+        ),
     ] = None,
     stream: Annotated[str, typer.Option(help="JetStream stream name.")] = DEFAULT_STREAM,
     prefix: Annotated[str, typer.Option(help="Subject prefix.")] = DEFAULT_PREFIX,
@@ -105,6 +110,16 @@ def worker(
     webhook_secret_file: Annotated[
         Path | None, typer.Option(help="File holding the webhook's shared secret.")
     ] = None,
+    hub: Annotated[
+        str | None,
+        typer.Option(help="Also deliver alerts to this hub's alerts tier (POST /v1/alerts)."),
+    ] = None,
+    hub_key_file: Annotated[
+        Path | None, typer.Option(help="File holding this member's hub API key.")
+    ] = None,
+    max_batch: Annotated[
+        int, typer.Option(help="Messages screened together when that many are waiting.")
+    ] = 16,
 ) -> None:
     """Screen contact events from JetStream; store alerts, then acknowledge."""
     try:
@@ -122,6 +137,16 @@ def worker(
         if len(secret) < 16:
             fail(f"{webhook_secret_file}: the webhook secret must be at least 16 bytes")
         hook = (webhook, secret)
+    hub_target: tuple[str, str] | None = None
+    if hub is not None:
+        if hub_key_file is None or not hub_key_file.is_file():
+            fail("--hub needs --hub-key-file, a file holding this member's hub API key")
+        hub_key = hub_key_file.read_text().strip()
+        if not hub_key:
+            fail(f"{hub_key_file} is empty: put this member's hub API key in it")
+        hub_target = (hub, hub_key)
+    if not 1 <= max_batch <= 1000:
+        fail("--max-batch must be between 1 and 1000")
     try:
         screening = ScreeningWorker(
             flags_dir=flags_dir,
@@ -130,6 +155,9 @@ def worker(
             clock=(lambda: limits) if now is not None else ClockLimits.wall_clock,
             webhook=hook,
             say=_say,
+            rules_path=rules_path,
+            hub=hub_target,
+            max_batch=max_batch,
         )
     except FlagError as exc:
         fail(str(exc))
@@ -164,9 +192,21 @@ def worker(
         f"after a restart (already stored), {report.dead_letters:,} dead-lettered, "
         f"{report.alerts_changed:,} alerts new or changed"
         + (
+            f", rules reloaded {report.rules_reloads:,} times "
+            f"({report.rules_reload_errors:,} files refused)"
+            if rules_path is not None
+            else ""
+        )
+        + (
             f", {report.webhook_deliveries:,} webhook deliveries "
             f"({report.webhook_failures:,} failed and retried)"
             if hook is not None
+            else ""
+        )
+        + (
+            f", {report.hub_deliveries:,} hub deliveries ({report.hub_new:,} alerts new at "
+            f"the hub, {report.hub_failures:,} failed and retried)"
+            if hub_target is not None
             else ""
         )
     )

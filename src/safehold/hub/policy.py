@@ -40,6 +40,7 @@ class Action(StrEnum):
     REGISTRY_CHECK_CONTACTS = "registry.check_contacts"
     CASES_WRITE = "cases.write"
     CASES_READ = "cases.read"
+    ALERTS_DELIVER = "alerts.deliver"
 
 
 _R = Role
@@ -74,6 +75,8 @@ POLICY: dict[Action, frozenset[Role]] = {
     # reasons, counts; no evidence) and read back only their own.
     Action.CASES_WRITE: frozenset({_R.POLICE}),
     Action.CASES_READ: frozenset({_R.POLICE}),
+    # A platform's own klaxon worker delivers the alerts it raised to its queue here.
+    Action.ALERTS_DELIVER: frozenset({_R.PLATFORM}),
 }
 """Action -> the roles allowed to perform it. Anything not listed is denied."""
 

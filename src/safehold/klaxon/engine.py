@@ -54,14 +54,32 @@ def empty_alerts() -> pl.DataFrame:
     return pl.DataFrame(schema=ALERT_SCHEMA)
 
 
+def _is_minor_band(column: str) -> pl.Expr:
+    """Plain compares: cheaper per row than a set look-up for three short strings."""
+    return pl.any_horizontal(pl.col(column) == band for band in MINOR_BANDS).fill_null(False)
+
+
 def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     """Events from an adult or unknown-age sender to a recipient who is a child by the
-    event's age band or by the member's markers."""
-    child = pl.col("recipient_band").is_in(MINOR_BANDS) | pl.col("recipient").is_in(
-        flags.child_accounts.implode()
+    event's age band or by the member's markers.
+
+    The marker look-up goes by a 64-bit hash of the account first (hashing is cheaper per
+    row than a set look-up of text); the few rows it lets through are then checked against
+    the accounts themselves, so a hash collision can never make an adult a child."""
+    child_band = _is_minor_band("recipient_band")
+    adult_sender = ~_is_minor_band("sender_band")
+    hashed = flags.child_hashes.implode()
+    maybe = events.filter(adult_sender & (child_band | pl.col("recipient").hash().is_in(hashed)))
+    by_marker = maybe.filter(~child_band)
+    if by_marker.height == 0:
+        return maybe
+    # only the distinct accounts that passed by hash are checked exactly, against a set
+    # built once per flags load (a micro-batch then costs no set building)
+    children = flags.child_set
+    exact = [a for a in by_marker["recipient"].unique().to_list() if a in children]
+    return maybe.filter(
+        child_band | pl.col("recipient").is_in(pl.Series(exact, dtype=pl.Utf8).implode())
     )
-    adult_sender = pl.col("sender_band").is_null() | ~pl.col("sender_band").is_in(MINOR_BANDS)
-    return events.filter(child & adult_sender)
 
 
 def horizon_us(rules: RuleSet) -> int:
@@ -79,10 +97,12 @@ def _on_channels(rule: _Rule) -> pl.Expr:
     return pl.col("channel").is_in([c.value for c in rule.channels])
 
 
+_BAND_ENUM = pl.Enum(AGE_BANDS)
+
+
 def _band_index(column: str) -> pl.Expr:
-    return pl.col(column).replace_strict(
-        list(AGE_BANDS), list(range(len(AGE_BANDS))), default=None, return_dtype=pl.Int16
-    )
+    """The band's place in ``AGE_BANDS`` (an enum cast: no string compares per row)."""
+    return pl.col(column).cast(_BAND_ENUM).to_physical().cast(pl.Int16)
 
 
 def _rule_hit(rule: _Rule, frame: pl.DataFrame) -> pl.Expr:
@@ -249,7 +269,10 @@ def _combinations(ordered: list[_Rule], masks: pl.Series) -> pl.DataFrame:
 
 def alert_id(member_id: str, sender: str, recipient: str, window_start_us: int) -> str:
     """The same (member, sender, child, window) always gives the same id."""
-    key = f"{ALERT_ID_VERSION}|{member_id}|{sender}|{recipient}|{window_start_us}"
+    return _digest(f"{ALERT_ID_VERSION}|{member_id}|{sender}|{recipient}|{window_start_us}")
+
+
+def _digest(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
@@ -260,10 +283,14 @@ def alerts_from_hits(hits: pl.DataFrame, member_id: str, rules: RuleSet) -> pl.D
         return empty_alerts()
     window = micros(rules.window)
     fired = [pl.col(f"hit:{r.id}").any().alias(r.id) for r in active]
+    # hits are sorted by pair then time, so each (pair, window) is one run of rows: an
+    # integer run id is a cheaper group key than the pair and window together
     grouped = (
         hits.with_columns((pl.col("_t") // window * window).alias("_w"))
-        .group_by("_pair", "_w")
+        .with_columns((_changed("_pair") | _changed("_w")).cum_sum().alias("_run"))
+        .group_by("_run")
         .agg(
+            pl.col("_pair", "_w").first(),
             *fired,
             pl.col("sender", "recipient").first(),
             pl.col("_t").min().alias("_first_t"),
@@ -286,10 +313,12 @@ def alerts_from_hits(hits: pl.DataFrame, member_id: str, rules: RuleSet) -> pl.D
     ).alias("_mask")
     grouped = grouped.with_columns(mask)
     listed = grouped.join(_combinations(ordered, grouped["_mask"].unique()), on="_mask")
-    ids = [
-        alert_id(member_id, s, r, w)
-        for s, r, w in zip(listed["sender"], listed["recipient"], listed["_w"], strict=True)
-    ]
+    keys = listed.select(
+        pl.concat_str(
+            pl.lit(f"{ALERT_ID_VERSION}|{member_id}"), "sender", "recipient", "_w", separator="|"
+        )
+    ).to_series()
+    ids = [_digest(key) for key in keys.to_list()]
     out = listed.select(
         pl.Series("alert_id", ids, dtype=pl.Utf8),
         pl.lit(member_id).alias("member_id"),

@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,16 @@ class FlagSet:
     recipients: pl.DataFrame  # recipient, marker_band, vulnerable
     child_accounts: pl.Series  # recipients known to be children (minor band or vulnerable)
     conversation_risk: pl.DataFrame | None  # conversation_id, risk
+
+    @cached_property
+    def child_hashes(self) -> pl.Series:
+        """64-bit hashes of ``child_accounts`` (made once per load, used per batch)."""
+        return self.child_accounts.hash()
+
+    @cached_property
+    def child_set(self) -> frozenset[str]:
+        """``child_accounts`` as a set, for exact checks of the few accounts that pass by hash."""
+        return frozenset(self.child_accounts.to_list())
 
     @property
     def counts(self) -> dict[str, int]:

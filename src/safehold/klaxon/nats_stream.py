@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,9 +32,10 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
-from safehold.klaxon.events import ClockLimits, EventInputError
+from safehold.klaxon.events import ClockLimits
 from safehold.klaxon.flags import FlagStore
-from safehold.klaxon.rules import RuleSet
+from safehold.klaxon.hub_delivery import HubDeliveryError, deliver_to_hub
+from safehold.klaxon.rules import RuleSet, RulesFileError, load_rules
 from safehold.klaxon.stream import StreamScreen
 from safehold.klaxon.webhook import WebhookDeliveryError, deliver
 from safehold.klaxon.worker_store import WorkerStore
@@ -41,6 +43,16 @@ from safehold.klaxon.worker_store import WorkerStore
 Say = Callable[[str], None]
 DEFAULT_PREFIX = "safehold.contacts"
 DEFAULT_STREAM = "SAFEHOLD_CONTACTS"
+
+
+def _file_signature(path: Path | None) -> tuple[int, int] | None:
+    if path is None:
+        return None
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 class PoisonMessageError(ValueError):
@@ -188,6 +200,12 @@ class WorkerReport:
     alerts_changed: int = 0
     webhook_deliveries: int = 0
     webhook_failures: int = 0
+    groups: int = 0
+    hub_deliveries: int = 0
+    hub_failures: int = 0
+    hub_new: int = 0
+    rules_reloads: int = 0
+    rules_reload_errors: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -203,64 +221,146 @@ class ScreeningWorker:
         clock: Callable[[], ClockLimits] = ClockLimits.wall_clock,
         webhook: tuple[str, bytes] | None = None,
         say: Say | None = None,
+        rules_path: Path | None = None,
+        hub: tuple[str, str] | None = None,
+        max_batch: int = 1,
     ) -> None:
+        """``rules_path``: the file ``rules`` came from; it is read again when it changes
+        (a file with an error is refused, said, and the rules in force stay). ``hub``: the
+        hub's URL and this member's API key, to deliver alerts to the alerts tier.
+        ``max_batch``: messages fetched and screened together when that many are waiting."""
         self.webhook = webhook
+        self.hub = hub
+        self.max_batch = max_batch
         self._http: httpx.AsyncClient | None = None
         self._say: Say = say or (lambda _message: None)
         self.flags = FlagStore(flags_dir)
         self.store = WorkerStore(store_path)
-        self.screen = StreamScreen(self.flags, rules, clock=clock)
+        self.screen = StreamScreen(self.flags, rules, clock=clock, stored_alerts=self.store.alerts)
         self.screen.restore(self.store.held(), self.store.alerts())
+        self.rules_path = rules_path
+        self._rules_signature = _file_signature(rules_path)
         self.report = WorkerReport()
         self.stopping = False
 
-    async def handle(self, js: JetStreamContext, subjects: Subjects, msg: Msg) -> None:
-        sequence = msg.metadata.sequence.stream
-        if self.store.is_processed(sequence):  # stored before a kill, never acknowledged
-            self.report.replayed += 1
-            ids = self.store.changed_ids(sequence)
-            if ids:  # the first publication may have been lost with the worker
-                alerts = self.store.alerts(ids)
-                await self._publish_alerts(js, subjects, sequence, alerts)
-                if not await self._to_webhook(sequence, alerts, msg):
-                    return
-            await msg.ack_sync()
-            return
+    def reload_rules_if_changed(self) -> bool:
+        """Use the rules file again if it changed; a bad file is refused (said, counted)
+        and the rules in force stay. True when new rules are now in force."""
+        if self.rules_path is None:
+            return False
+        signature = _file_signature(self.rules_path)
+        if signature == self._rules_signature:
+            return False
+        self._rules_signature = signature
         try:
-            changed = self.screen.feed(
-                decode_batch(msg.data), source=f"message {sequence}", lane=msg.subject
-            )
-        except (PoisonMessageError, EventInputError) as exc:
-            await js.publish(
-                subjects.dead_letter,
-                msg.data,
-                headers={
-                    "Nats-Msg-Id": f"dead:{sequence}",
-                    "Safehold-Reason": str(exc)[:900],
-                    "Safehold-Source-Sequence": str(sequence),
-                    "Safehold-Source-Subject": msg.subject,
-                },
-            )
-            self.store.dead_letter(sequence, str(exc)[:900])
-            self.report.dead_letters += 1
-            await msg.ack_sync()
+            rules = load_rules(self.rules_path)
+        except RulesFileError as exc:
+            self.report.rules_reload_errors += 1
+            self._say(f"{exc}; the rules in force stay")
+            return False
+        self.screen.use_rules(rules)
+        self.report.rules_reloads += 1
+        self._say(f"rules reloaded from {self.rules_path}: {len(rules.active)} rules active")
+        return True
+
+    async def handle(self, js: JetStreamContext, subjects: Subjects, msg: Msg) -> None:
+        """One message (see ``handle_group``)."""
+        await self.handle_group(js, subjects, [msg])
+
+    async def handle_group(self, js: JetStreamContext, subjects: Subjects, msgs: list[Msg]) -> None:
+        """Messages fetched together (in stream order): those stored before a kill are
+        delivered again and acknowledged; the others are screened in one pass, their
+        outcome stored in one transaction (filed under the last), then acknowledged, the
+        last one last. A message that is not a batch, or fails the event checks, goes to
+        the dead-letter subject on its own and never holds up the others."""
+        fresh: list[tuple[Msg, int, pl.DataFrame]] = []
+        for msg in msgs:
+            sequence = msg.metadata.sequence.stream
+            if self.store.is_processed(sequence):  # stored before a kill, never acknowledged
+                await self._replay(js, subjects, msg, sequence)
+                continue
+            try:
+                fresh.append((msg, sequence, decode_batch(msg.data)))
+            except PoisonMessageError as exc:
+                await self._dead_letter(js, subjects, msg, sequence, exc)
+        if not fresh:
+            return
+        self.reload_rules_if_changed()
+        changed, refused = self.screen.feed_many(
+            [(frame, f"message {seq}", msg.subject) for msg, seq, frame in fresh]
+        )
+        for index, error in refused.items():
+            msg, sequence, _ = fresh[index]
+            await self._dead_letter(js, subjects, msg, sequence, error)
+        screened = [item for index, item in enumerate(fresh) if index not in refused]
+        if not screened:
             return
         held = self.screen.last_new_candidates
         newest = self.screen.newest
         keep_from = None if newest is None else newest - self.screen.horizon
+        last_msg, last, _ = screened[-1]
+        alerts = changed.drop("is_new")
         self.store.commit(
-            sequence,
+            last,
             held if held is not None else pl.DataFrame(),
-            changed.drop("is_new"),
+            alerts,
             keep_from,
+            with_sequences=tuple(seq for _, seq, _ in screened[:-1]),
         )
-        if changed.height:
-            await self._publish_alerts(js, subjects, sequence, changed.drop("is_new"))
-            if not await self._to_webhook(sequence, changed.drop("is_new"), msg):
+        for msg, _, _ in screened[:-1]:  # their outcome is filed under the last one; an
+            await msg.ack()  # ack lost on the way only brings the message again, as a replay
+        if alerts.height:
+            await self._publish_alerts(js, subjects, last, alerts)
+            if not await self._deliver(last, alerts, last_msg):
+                return
+        await last_msg.ack_sync()
+        self.report.messages += len(screened)
+        self.report.groups += 1
+        self.report.alerts_changed += changed.height
+
+    async def _replay(
+        self, js: JetStreamContext, subjects: Subjects, msg: Msg, sequence: int
+    ) -> None:
+        self.report.replayed += 1
+        ids = self.store.changed_ids(sequence)
+        if ids:  # the first publication may have been lost with the worker
+            alerts = self.store.alerts(ids)
+            await self._publish_alerts(js, subjects, sequence, alerts)
+            if not await self._deliver(sequence, alerts, msg):
                 return
         await msg.ack_sync()
-        self.report.messages += 1
-        self.report.alerts_changed += changed.height
+
+    async def _dead_letter(
+        self, js: JetStreamContext, subjects: Subjects, msg: Msg, sequence: int, exc: Exception
+    ) -> None:
+        await js.publish(
+            subjects.dead_letter,
+            msg.data,
+            headers={
+                "Nats-Msg-Id": f"dead:{sequence}",
+                "Safehold-Reason": str(exc)[:900],
+                "Safehold-Source-Sequence": str(sequence),
+                "Safehold-Source-Subject": msg.subject,
+            },
+        )
+        self.store.dead_letter(sequence, str(exc)[:900])
+        self.report.dead_letters += 1
+        await msg.ack_sync()
+
+    async def _deliver(self, sequence: int, alerts: pl.DataFrame, msg: Msg) -> bool:
+        """To the hub, then the webhook (each if configured). On a failure the message is
+        not acknowledged: it comes again in 5s (its alerts are stored) and is sent again."""
+        if self.hub is not None and self._http is not None:
+            url, key = self.hub
+            try:
+                self.report.hub_new += await deliver_to_hub(self._http, url, key, alerts)
+            except HubDeliveryError as exc:
+                self.report.hub_failures += 1
+                self._say(f"{exc}; message {sequence} will come again in 5s")
+                await msg.nak(delay=5.0)
+                return False
+            self.report.hub_deliveries += 1
+        return await self._to_webhook(sequence, alerts, msg)
 
     async def _to_webhook(self, sequence: int, alerts: pl.DataFrame, msg: Msg) -> bool:
         """Deliver to the webhook, if there is one. On failure the message is not
@@ -300,11 +400,13 @@ class ScreeningWorker:
         ack_wait: float = 10.0,
     ) -> WorkerReport:
         """Screen until stopped (or idle for ``idle_exit`` seconds). Messages are handled
-        one at a time in stream order, each stored before it is acknowledged. One message
-        in flight (``max_ack_pending=1``) keeps the order across a kill: the message that
-        was in flight comes again (after ``ack_wait`` seconds) before any later one."""
+        in stream order, up to ``max_batch`` at a time, each stored before it is
+        acknowledged. After a restart, the messages left unacknowledged by the killed
+        worker come again (after ``ack_wait`` seconds) before any later one is screened: a
+        later message fetched meanwhile is handed back (nak) to come again after them."""
         client = await connect(url, attempts=attempts, say=say)
-        self._http = httpx.AsyncClient(timeout=10.0) if self.webhook is not None else None
+        wants_http = self.webhook is not None or self.hub is not None
+        self._http = httpx.AsyncClient(timeout=10.0) if wants_http else None
         try:
             js = client.jetstream()
             await ensure_stream(js, stream, subjects.prefix)
@@ -312,20 +414,34 @@ class ScreeningWorker:
                 subjects.events_filter,
                 durable=durable,
                 stream=stream,
-                config=api.ConsumerConfig(ack_wait=ack_wait, max_ack_pending=1),
+                config=api.ConsumerConfig(ack_wait=ack_wait, max_ack_pending=self.max_batch),
             )
+            info = await sub.consumer_info()
+            owed = info.num_ack_pending or 0
+            delivered = (info.delivered.stream_seq if info.delivered else None) or 0
+            if owed:
+                say(f"{owed} message(s) left unacknowledged before a restart come first")
+            guard_until = time.monotonic() + 2 * ack_wait + 5.0
             idle = 0.0
             while not self.stopping:
                 try:
-                    messages = await sub.fetch(1, timeout=1.0)
-                except nats.errors.TimeoutError:
+                    messages = await sub.fetch(self.max_batch, timeout=1.0)
+                except TimeoutError:  # nats' own, or asyncio's from a fetch of many
                     idle += 1.0
-                    if idle_exit is not None and idle >= idle_exit:
+                    if idle_exit is not None and idle >= idle_exit and not owed:
                         break
                     continue
                 idle = 0.0
-                for msg in messages:
-                    await self.handle(js, subjects, msg)
+                if owed and time.monotonic() < guard_until:
+                    early = [m for m in messages if m.metadata.sequence.stream > delivered]
+                    messages = [m for m in messages if m.metadata.sequence.stream <= delivered]
+                    for msg in early:
+                        await msg.nak(delay=0.2)
+                    owed = max(0, owed - len(messages))
+                else:
+                    owed = 0
+                if messages:
+                    await self.handle_group(js, subjects, messages)
         finally:
             await client.close()
             if self._http is not None:

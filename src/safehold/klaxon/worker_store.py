@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import polars as pl
@@ -40,9 +41,20 @@ create table if not exists processed (
     outcome text not null,
     detail text
 );
+create table if not exists stored_times (
+    sequence integer primary key,
+    stored_at real not null,
+    group_first integer not null
+);
 """
 _TIMES = ("window_start", "window_end", "first_event_at", "last_event_at")
 _LISTS = ("rules", "reasons", "rule_severities")
+
+
+def _json_text(column: str) -> pl.Expr:
+    """A list column as JSON text, in one vectorised pass (``{"c":[...]}`` unwrapped)."""
+    encoded = pl.struct(pl.col(column)).struct.json_encode()
+    return encoded.str.slice(len(column) + 4).str.strip_suffix("}").alias(column)
 
 
 class WorkerStore:
@@ -58,6 +70,11 @@ class WorkerStore:
         self._db.execute("pragma synchronous=full")
         self._db.executescript(_SCHEMA)
         self._drop_orphans()
+        # the newest event time of each held file, so eviction need not read the files
+        self._held_newest: dict[Path, int] = {}
+        for held_path in self.held_dir.glob("held-*.parquet"):
+            newest = pl.scan_parquet(held_path).select(pl.col("at").cast(pl.Int64).max())
+            self._held_newest[held_path] = newest.collect().item()
 
     def close(self) -> None:
         self._db.close()
@@ -87,23 +104,32 @@ class WorkerStore:
         return counts
 
     def commit(
-        self, sequence: int, held: pl.DataFrame, alerts: pl.DataFrame, keep_from_us: int | None
+        self,
+        sequence: int,
+        held: pl.DataFrame,
+        alerts: pl.DataFrame,
+        keep_from_us: int | None,
+        *,
+        with_sequences: tuple[int, ...] = (),
     ) -> None:
         """Store one message's outcome durably: its held events, then (one transaction)
-        its new or changed alerts and the mark that it is processed."""
+        its new or changed alerts and the mark that it is processed. ``with_sequences``:
+        earlier messages screened together with this one, marked processed in the same
+        transaction (the alerts and held events are filed under ``sequence``, the last)."""
         if held.height:
             staging = self.held_dir / f".held-{sequence:012d}.parquet"
             held.write_parquet(staging)
             with staging.open("rb") as handle:
                 os.fsync(handle.fileno())
             os.replace(staging, self._held_path(sequence))
+            self._held_newest[self._held_path(sequence)] = held.select(
+                pl.col("at").cast(pl.Int64).max()
+            ).item()
         flat = alerts.select(list(ALERT_SCHEMA)).with_columns(
-            pl.col(c).cast(pl.Int64) for c in _TIMES
+            *(pl.col(c).cast(pl.Int64) for c in _TIMES),
+            *(_json_text(c) for c in _LISTS),
         )
-        rows = [
-            tuple(json.dumps(v) if c in _LISTS else v for c, v in row.items())
-            for row in flat.iter_rows(named=True)
-        ]
+        rows = flat.rows()
         self._db.execute("begin immediate")
         try:
             self._db.executemany(
@@ -112,6 +138,15 @@ class WorkerStore:
             self._db.execute(
                 "insert into processed values (?, 'screened', ?)",
                 (sequence, json.dumps([row[0] for row in rows])),
+            )
+            self._db.executemany(
+                "insert into processed values (?, 'screened', '[]')",
+                [(other,) for other in with_sequences],
+            )
+            first, now = min((sequence, *with_sequences)), time.time()
+            self._db.executemany(
+                "insert or replace into stored_times values (?, ?, ?)",
+                [(seq, now, first) for seq in (*with_sequences, sequence)],
             )
             self._db.execute("commit")
         except BaseException:
@@ -134,10 +169,16 @@ class WorkerStore:
         )
 
     def _evict(self, keep_from_us: int) -> None:
-        for path in sorted(self.held_dir.glob("held-*.parquet")):
-            latest = pl.scan_parquet(path).select(pl.col("at").cast(pl.Int64).max()).collect()
-            if latest.item() is not None and latest.item() < keep_from_us:
-                path.unlink()
+        for path, newest in list(self._held_newest.items()):
+            if newest is not None and newest < keep_from_us:
+                path.unlink(missing_ok=True)
+                del self._held_newest[path]
+
+    def stored_times(self) -> dict[int, tuple[float, int]]:
+        """When each screened message's alerts were stored (Unix seconds), and the first
+        message of the group it was screened with, by sequence."""
+        rows = self._db.execute("select sequence, stored_at, group_first from stored_times")
+        return {seq: (at, first) for seq, at, first in rows}
 
     def held(self) -> pl.DataFrame | None:
         paths = sorted(self.held_dir.glob("held-*.parquet"))

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from safehold.hub.routes import (
     admin,
+    alert_delivery,
     alerts,
     audit,
     batches,
@@ -26,4 +27,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     alerts.router,
     audit.router,
     cases.router,
+    alert_delivery.router,
 )
