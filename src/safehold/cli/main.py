@@ -36,6 +36,10 @@ app.add_typer(research.app, name="research")
 app.add_typer(klaxon.app, name="klaxon")
 app.command("demo")(demo.demo)
 
+from safehold.cli import hub_transparency  # noqa: E402
+
+hub.app.add_typer(hub_transparency.app, name="transparency")
+
 
 @app.command()
 def version() -> None:

@@ -1,0 +1,108 @@
+"""The true counts behind a transparency release, for one period: members by size band,
+registry checks and matches (from the audit trail), alerts, decisions by kind and support
+offers. These are exact and never leave the hub as they are: the hub adds calibrated noise
+(hub.transparency) before anything is published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from safehold.store.models import AlertRow, AuditEventRow, DecisionRow, MemberRow
+
+REGISTRY_CHECK_ACTION = "registry.check"
+"""The audit action of a registry check (hub.routes.registry); its detail holds
+``accounts`` (how many were checked) and ``matches``."""
+
+SUPPORT_KIND = "support"
+NO_BAND = "not a platform"
+"""The size band shown for members that are not platforms (only platforms have one)."""
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    members_by_band: dict[str, int]
+    registry_checks: int
+    registry_matches: int
+    alerts: int
+    decisions_by_kind: dict[str, int]
+    support_offers: int
+
+
+def members_by_band(session: Session, until: datetime) -> dict[str, int]:
+    """Active members that had joined before ``until``, by size band."""
+    rows = session.execute(
+        select(MemberRow.size_band, func.count())
+        .where(MemberRow.active.is_(True), MemberRow.created_at < until)
+        .group_by(MemberRow.size_band)
+    )
+    return {(band or NO_BAND): int(n) for band, n in rows}
+
+
+def registry_check_totals(session: Session, start: datetime, end: datetime) -> tuple[int, int]:
+    """(accounts checked, accounts that matched) by successful checks in [start, end)."""
+    checked = matched = 0
+    details = session.scalars(
+        select(AuditEventRow.detail).where(
+            AuditEventRow.action == REGISTRY_CHECK_ACTION,
+            AuditEventRow.outcome == "ok",
+            AuditEventRow.at >= start,
+            AuditEventRow.at < end,
+        )
+    )
+    for detail in details:
+        checked += int(detail.get("accounts", 0))
+        matched += int(detail.get("matches", 0))
+    return checked, matched
+
+
+def alerts_raised(session: Session, start: datetime, end: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(AlertRow)
+            .where(AlertRow.created_at >= start, AlertRow.created_at < end)
+        )
+        or 0
+    )
+
+
+def decisions_by_kind(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    rows = session.execute(
+        select(DecisionRow.kind, func.count())
+        .where(DecisionRow.created_at >= start, DecisionRow.created_at < end)
+        .group_by(DecisionRow.kind)
+    )
+    return {str(kind): int(n) for kind, n in rows}
+
+
+def support_offers(session: Session, start: datetime, end: datetime) -> int:
+    """Support decisions that made an offer: not those the child's opt-out stopped (a
+    payload ``offered: false`` or ``opted_out: true``)."""
+    payloads = session.scalars(
+        select(DecisionRow.payload).where(
+            DecisionRow.kind == SUPPORT_KIND,
+            DecisionRow.created_at >= start,
+            DecisionRow.created_at < end,
+        )
+    )
+    return sum(
+        1
+        for p in payloads
+        if (p or {}).get("offered", True) is not False and not (p or {}).get("opted_out")
+    )
+
+
+def period_counts(session: Session, start: datetime, end: datetime) -> PeriodCounts:
+    checked, matched = registry_check_totals(session, start, end)
+    return PeriodCounts(
+        members_by_band=members_by_band(session, end),
+        registry_checks=checked,
+        registry_matches=matched,
+        alerts=alerts_raised(session, start, end),
+        decisions_by_kind=decisions_by_kind(session, start, end),
+        support_offers=support_offers(session, start, end),
+    )
