@@ -37,6 +37,12 @@ class Action(StrEnum):
     REFERRALS_READ = "referrals.read"
     CONTACTS_SCREEN = "contacts.screen"
     ALERTS_READ = "alerts.read"
+    # The web UI (hub.web): a signed-in user's role is checked against the same table.
+    WEB_SESSION = "web.session"
+    ALERTS_REVIEW = "alerts.review"
+    DECISIONS_WRITE = "decisions.write"
+    DECISIONS_READ = "decisions.read"
+    AUDIT_SEARCH = "audit.search"
 
 
 _R = Role
@@ -61,11 +67,30 @@ POLICY: dict[Action, frozenset[Role]] = {
     # The alerts tier: a platform screens its own contact events and reads its own alerts.
     Action.CONTACTS_SCREEN: frozenset({_R.PLATFORM}),
     Action.ALERTS_READ: frozenset({_R.PLATFORM}),
+    # Web UI: every signed-in user has a home page and can sign out; a platform's reviewers
+    # work its alert queue and decide; its systems read the decisions back (API, webhook);
+    # auditors (and the operator) search the audit trail and verify its chain.
+    Action.WEB_SESSION: frozenset(Role),
+    Action.ALERTS_REVIEW: frozenset({_R.PLATFORM}),
+    Action.DECISIONS_WRITE: frozenset({_R.PLATFORM}),
+    Action.DECISIONS_READ: frozenset({_R.PLATFORM}),
+    Action.AUDIT_SEARCH: frozenset({_R.AUDITOR, _R.OPERATOR}),
 }
 """Action -> the roles allowed to perform it. Anything not listed is denied."""
 
-PUBLIC_PATHS = frozenset({"/v1/health", "/v1/version", "/docs", "/openapi.json", "/redoc"})
-"""The only routes that answer without authentication."""
+PUBLIC_PATHS = frozenset(
+    {
+        "/v1/health",
+        "/v1/version",
+        "/docs",
+        "/openapi.json",
+        "/redoc",
+        "/transparency",
+        "/signin",
+        "/static",
+    }
+)
+"""The only routes that answer without authentication (``/static`` and what is under it)."""
 
 WRITERS: dict[str, frozenset[Role]] = {
     "registry_entry": _JUSTICE,

@@ -46,6 +46,13 @@ class HubSettings:
     """Accounts in one registry-check request."""
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     """Origins allowed to call the API from a browser; none by default."""
+    four_eyes: frozenset[str] = frozenset({"suspend", "escalate"})
+    """Decision kinds a second reviewer must confirm (store.decisions.KINDS)."""
+    secure_cookies: bool = False
+    """Mark web cookies Secure even on plain http (behind a TLS-terminating proxy); they
+    are always Secure when the request itself came over https."""
+    decision_webhooks: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    """(member id, URL) pairs: decisions in force are POSTed there, signed (hub.webhooks)."""
 
     @classmethod
     def from_env(cls, directory: Path | None = None) -> HubSettings:
@@ -61,4 +68,27 @@ class HubSettings:
             registry_check_burst=_int("SAFEHOLD_REGISTRY_CHECK_BURST", 100_000),
             max_check_accounts=_int("SAFEHOLD_MAX_CHECK_ACCOUNTS", 10_000),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            four_eyes=_kinds("SAFEHOLD_FOUR_EYES", frozenset({"suspend", "escalate"})),
+            secure_cookies=_flag("SAFEHOLD_SECURE_COOKIES", False),
+            decision_webhooks=_pairs("SAFEHOLD_DECISION_WEBHOOKS"),
         )
+
+
+def _kinds(name: str, default: frozenset[str]) -> frozenset[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return frozenset(k.strip() for k in raw.split(",") if k.strip())
+
+
+def _pairs(name: str) -> tuple[tuple[str, str], ...]:
+    """``member=url,member=url``."""
+    found: list[tuple[str, str]] = []
+    for item in os.environ.get(name, "").split(","):
+        if not item.strip():
+            continue
+        member, sep, url = item.partition("=")
+        if not sep or not member.strip() or not url.strip():
+            raise ValueError(f"{name} must read member=url[,member=url...], got {item!r}")
+        found.append((member.strip(), url.strip()))
+    return tuple(found)

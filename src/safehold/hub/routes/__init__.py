@@ -9,6 +9,7 @@ from safehold.hub.routes import (
     alerts,
     audit,
     batches,
+    decisions,
     meta,
     referrals,
     registry,
@@ -24,4 +25,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     referrals.router,
     alerts.router,
     audit.router,
+    decisions.router,
 )
