@@ -43,7 +43,8 @@ def test_quarters_parse_and_bound() -> None:
 
 
 def _activity(hub: Hub) -> None:
-    """Two checks (5 accounts, 2 matches), 3 alerts in Q4 and 1 before, 4 decisions."""
+    """Two checks (5 accounts, 2 matches), 3 alerts in Q4 and 1 before, 5 decisions of
+    which 3 are in force."""
     known, other = pseudonym(), pseudonym()
     put_entries(hub, "police-1", entry("e1", known), entry("e2", other))
     for accounts in (
@@ -53,7 +54,9 @@ def _activity(hub: Hub) -> None:
         response = hub.client.post(CHECK, json=body(*accounts), headers=hub.headers("platform"))
         assert response.status_code == 200, response.text
     with hub.session() as session, session.begin():
-        for n, at in enumerate([IN_Q4, IN_Q4, IN_Q4, datetime(2026, 9, 30, tzinfo=UTC)]):
+        for n, at in enumerate(
+            [IN_Q4, IN_Q4, IN_Q4, datetime(2026, 9, 30, tzinfo=UTC), IN_Q4 + timedelta(days=100)]
+        ):
             session.add(
                 AlertRow(
                     alert_id=f"al{n}",
@@ -65,11 +68,13 @@ def _activity(hub: Hub) -> None:
                 )
             )
         session.flush()
-        for n, (kind, payload) in enumerate(
+        for n, (kind, status, payload) in enumerate(
             [
-                ("dismiss", {}),
-                ("support", {"template": "t"}),
-                ("warn", {}),
+                ("dismiss", "final", {}),
+                ("support", "final", {"template": "t"}),
+                ("escalate", "pending", {}),  # not in force: not counted
+                ("warn", "confirmed", {}),
+                ("suspend", "rejected", {}),  # the second reviewer disagreed: not counted
             ]
         ):
             session.add(
@@ -80,6 +85,7 @@ def _activity(hub: Hub) -> None:
                     rationale="because of the reasons shown",
                     created_at=IN_Q4 + timedelta(hours=n),
                     payload=payload,
+                    status=status,
                 )
             )
 
@@ -92,7 +98,7 @@ def test_true_counts_come_from_the_audit_trail_alerts_and_decisions(hub: Hub) ->
         recent = period_counts(session, start, now + timedelta(minutes=1))
         q4 = period_counts(session, Q4.start, Q4.end)
     assert (recent.registry_checks, recent.registry_matches) == (5, 2)
-    assert q4.alerts == 3
+    assert q4.alerts == 3  # one in Q3, one in 2027
     assert q4.decisions_by_kind == {"dismiss": 1, "support": 1, "warn": 1}
     assert q4.support_offers == 1
     # The test hub's members: plat-a large, plat-b small, five non-platforms.

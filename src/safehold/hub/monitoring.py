@@ -24,6 +24,8 @@ FALSE_POSITIVE_KINDS = frozenset({"dismiss"})
 CONFIRMED_KINDS = frozenset({"warn", "restrict", "suspend", "escalate", "support"})
 NO_MODEL = "no model"
 """The model version of an alert that no red-flag model contributed to."""
+UNVERSIONED = "model, version not recorded"
+"""An alert whose payload has a model band but does not say which model version gave it."""
 
 Z95 = 1.959963984540054
 
@@ -100,10 +102,16 @@ def alert_fact(
     alert_id: str, member_id: str, created_at: datetime, status: str, payload: Mapping[str, Any]
 ) -> AlertFact:
     """An alert row's facts. The rules are the payload's ``rules`` (the klaxon's rule ids);
-    the model version is the payload's ``model_version`` (set where a released model's
-    band contributed), else ``NO_MODEL``."""
+    the model version is the payload's ``model_version`` or ``model.version`` (where a
+    released model's band contributed), ``UNVERSIONED`` for a model band without one, else
+    ``NO_MODEL``."""
     rules = payload.get("rules") or ()
-    version = payload.get("model_version")
+    model = payload.get("model")
+    version = payload.get("model_version") or (
+        model.get("version") if isinstance(model, dict) else None
+    )
+    if not version and isinstance(model, dict) and model.get("band"):
+        version = UNVERSIONED
     return AlertFact(
         alert_id=alert_id,
         member_id=member_id,

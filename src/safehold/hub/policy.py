@@ -43,6 +43,10 @@ class Action(StrEnum):
     DECISIONS_WRITE = "decisions.write"
     DECISIONS_READ = "decisions.read"
     AUDIT_SEARCH = "audit.search"
+    # Oversight pages (hub.web.cases, .monitoring).
+    CASES_READ = "cases.read"
+    CASES_SUPPORT = "cases.support"
+    MONITORING_READ = "monitoring.read"
 
 
 _R = Role
@@ -75,6 +79,13 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.DECISIONS_WRITE: frozenset({_R.PLATFORM}),
     Action.DECISIONS_READ: frozenset({_R.PLATFORM}),
     Action.AUDIT_SEARCH: frozenset({_R.AUDITOR, _R.OPERATOR}),
+    # Cases pages: police read their triaged devices, the escalations addressed to them and
+    # the referrals they sent; a local authority reads the referrals addressed to it and
+    # records the support given (each page filters by member). Monitoring: a platform sees
+    # its own alerts' precision; the operator and auditors see every member's.
+    Action.CASES_READ: frozenset({_R.POLICE, _R.LOCAL_AUTHORITY}),
+    Action.CASES_SUPPORT: frozenset({_R.LOCAL_AUTHORITY}),
+    Action.MONITORING_READ: frozenset({_R.PLATFORM, _R.OPERATOR, _R.AUDITOR}),
 }
 """Action -> the roles allowed to perform it. Anything not listed is denied."""
 

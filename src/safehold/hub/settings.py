@@ -53,6 +53,9 @@ class HubSettings:
     are always Secure when the request itself came over https."""
     decision_webhooks: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     """(member id, URL) pairs: decisions in force are POSTed there, signed (hub.webhooks)."""
+    model_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    """Released red-flag model folders in use (``SAFEHOLD_MODEL_DIR``, several separated by
+    the path separator): monitoring compares precision with their pre-registered minimum."""
 
     @classmethod
     def from_env(cls, directory: Path | None = None) -> HubSettings:
@@ -71,6 +74,7 @@ class HubSettings:
             four_eyes=_kinds("SAFEHOLD_FOUR_EYES", frozenset({"suspend", "escalate"})),
             secure_cookies=_flag("SAFEHOLD_SECURE_COOKIES", False),
             decision_webhooks=_pairs("SAFEHOLD_DECISION_WEBHOOKS"),
+            model_dirs=_paths("SAFEHOLD_MODEL_DIR"),
         )
 
 
@@ -92,3 +96,8 @@ def _pairs(name: str) -> tuple[tuple[str, str], ...]:
             raise ValueError(f"{name} must read member=url[,member=url...], got {item!r}")
         found.append((member.strip(), url.strip()))
     return tuple(found)
+
+
+def _paths(name: str) -> tuple[Path, ...]:
+    """Folders separated by ``os.pathsep`` (``:`` on Linux)."""
+    return tuple(Path(p.strip()) for p in os.environ.get(name, "").split(os.pathsep) if p.strip())

@@ -1,14 +1,17 @@
-"""The true counts behind a transparency release, for one period: members by size band,
-registry checks and matches (from the audit trail), alerts, decisions by kind and support
-offers. These are exact and never leave the hub as they are: the hub adds calibrated noise
-(hub.transparency) before anything is published."""
+"""Counts and rows for oversight. The true counts behind a transparency release, for one
+period: members by size band, registry checks and matches (from the audit trail), alerts,
+decisions by kind and support offers; these are exact and never leave the hub as they are
+(hub.transparency adds calibrated noise first). And the alerts and decisions that
+monitoring (hub.monitoring) computes precision, time to decision and backlog from."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from safehold.store.models import AlertRow, AuditEventRow, DecisionRow, MemberRow
@@ -18,6 +21,9 @@ REGISTRY_CHECK_ACTION = "registry.check"
 ``accounts`` (how many were checked) and ``matches``."""
 
 SUPPORT_KIND = "support"
+IN_FORCE = ("final", "confirmed")
+"""Decision statuses in force (store.decisions.IN_FORCE): a decision waiting for a second
+reviewer, or rejected by one, is not counted as made."""
 NO_BAND = "not a platform"
 """The size band shown for members that are not platforms (only platforms have one)."""
 
@@ -71,20 +77,26 @@ def alerts_raised(session: Session, start: datetime, end: datetime) -> int:
 
 
 def decisions_by_kind(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Decisions in force made in [start, end), by kind."""
     rows = session.execute(
         select(DecisionRow.kind, func.count())
-        .where(DecisionRow.created_at >= start, DecisionRow.created_at < end)
+        .where(
+            DecisionRow.created_at >= start,
+            DecisionRow.created_at < end,
+            DecisionRow.status.in_(IN_FORCE),
+        )
         .group_by(DecisionRow.kind)
     )
     return {str(kind): int(n) for kind, n in rows}
 
 
 def support_offers(session: Session, start: datetime, end: datetime) -> int:
-    """Support decisions that made an offer: not those the child's opt-out stopped (a
-    payload ``offered: false`` or ``opted_out: true``)."""
+    """Support offers in force: support decisions (an opted-out child's is never recorded,
+    store.decisions), less any whose payload says no offer went out (``offered: false``)."""
     payloads = session.scalars(
         select(DecisionRow.payload).where(
             DecisionRow.kind == SUPPORT_KIND,
+            DecisionRow.status.in_(IN_FORCE),
             DecisionRow.created_at >= start,
             DecisionRow.created_at < end,
         )
@@ -106,3 +118,36 @@ def period_counts(session: Session, start: datetime, end: datetime) -> PeriodCou
         decisions_by_kind=decisions_by_kind(session, start, end),
         support_offers=support_offers(session, start, end),
     )
+
+
+# --- monitoring (hub.monitoring): alerts and the decisions on them --------------------------
+
+
+def _of_member(query: Select[Any], column: Any, member_id: str | None) -> Select[Any]:
+    return query if member_id is None else query.where(column == member_id)
+
+
+def alerts_since(session: Session, member_id: str | None, since: datetime) -> list[AlertRow]:
+    """Alerts raised since ``since`` (one member's, or everyone's for ``None``)."""
+    query = _of_member(select(AlertRow), AlertRow.member_id, member_id)
+    return list(session.scalars(query.where(AlertRow.created_at >= since)))
+
+
+def waiting_alerts(
+    session: Session, member_id: str | None, statuses: Iterable[str]
+) -> list[AlertRow]:
+    """Alerts still waiting for a decision, however old."""
+    query = _of_member(select(AlertRow), AlertRow.member_id, member_id)
+    return list(session.scalars(query.where(AlertRow.status.in_(sorted(statuses)))))
+
+
+def decisions_on(session: Session, alert_ids: Iterable[str]) -> list[DecisionRow]:
+    ids = sorted(set(alert_ids))
+    found: list[DecisionRow] = []
+    for start in range(0, len(ids), 900):  # one bind parameter per id, under SQLite's limit
+        found.extend(
+            session.scalars(
+                select(DecisionRow).where(DecisionRow.alert_id.in_(ids[start : start + 900]))
+            )
+        )
+    return found

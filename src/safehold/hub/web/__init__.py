@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from safehold.hub.web import alerts, audit, decisions, signin
+from safehold.hub.web import alerts, audit, cases, decisions, monitoring, signin, transparency
 from safehold.hub.web.errors import install as install_errors
 from safehold.hub.web.static import mount_static
 
@@ -22,6 +22,9 @@ WEB_ROUTERS: tuple[APIRouter, ...] = (
     alerts.router,
     decisions.router,
     audit.router,
+    transparency.router,
+    cases.router,
+    monitoring.router,
 )
 """The web UI's routers, one per area; add new ones here (one line each)."""
 
