@@ -3,9 +3,11 @@ synthetic alerts for the platform members."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from safehold.store.alerts import NewAlert, add_alerts
+from safehold.store.models import AlertRow
 from safehold.store.users import add_user
 from tests.databases import sqlite_url
 from tests.hub.conftest import ROLE_MEMBER, Hub, make_hub
@@ -71,7 +74,7 @@ def synthetic_alerts(
     describes grooming patterns only (synthetic)."""
     alerts = [
         NewAlert(
-            alert_id=f"{member_id}-alert-{i:02d}".ljust(20, "x"),
+            alert_id=hashlib.sha256(f"{member_id}/{sender}/{i}".encode()).hexdigest(),
             severity=5 - (i % 3),
             payload={
                 "sender": sender,
@@ -104,8 +107,13 @@ def synthetic_alerts(
         )
         for i in range(count)
     ]
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     with Session(hub.engine) as session, session.begin():
         add_alerts(session, member_id, alerts)
+        for i, alert in enumerate(alerts):  # oldest first: alert i was raised i minutes in
+            row = session.get(AlertRow, alert.alert_id)
+            assert row is not None
+            row.created_at = start + timedelta(minutes=i)
     return [a.alert_id for a in alerts]
 
 
