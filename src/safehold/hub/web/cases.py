@@ -166,7 +166,7 @@ def _page(
             "support_kinds": SUPPORT_KINDS,
             "max_note": MAX_NOTE,
             "error": error,
-            "form": form or {},
+            "form": form or {"status": row.status},
         },
         status=status,
     )

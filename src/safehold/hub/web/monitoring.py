@@ -51,7 +51,7 @@ def _bars(
 ) -> dict[str, Any]:
     """Coordinates for an SVG chart of proportions with their intervals (CSP forbids inline
     styles, so the page draws with SVG attributes)."""
-    left, row_height, bar_width = 150, 22, width - 150 - 60
+    left, row_height, bar_width = 150, 22, width - 150 - 110
     bars = []
     for index, (label, p) in enumerate(rows):
         if p.value is None or p.interval is None:
