@@ -11,7 +11,9 @@ from safehold.cli.main import app
 
 
 def test_demo_generates_prepares_and_checks(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["demo", "--data-dir", str(tmp_path), "--people", "2000"])
+    result = CliRunner().invoke(
+        app, ["demo", "--data-dir", str(tmp_path), "--people", "2000", "--no-serve"]
+    )
     assert result.exit_code == 0, result.output
     world = tmp_path / "demo-world"
     assert json.loads((world / "world.json").read_text())["counts"]["people"] == 2000
@@ -25,13 +27,17 @@ def test_demo_generates_prepares_and_checks(tmp_path: Path) -> None:
     assert "Study skipped: only" in result.output
     _check_demo_hub(tmp_path)
     # A second run reuses the key rather than replacing it.
-    again = CliRunner().invoke(app, ["demo", "--data-dir", str(tmp_path), "--people", "2000"])
+    again = CliRunner().invoke(
+        app, ["demo", "--data-dir", str(tmp_path), "--people", "2000", "--no-serve"]
+    )
     assert again.exit_code == 0, again.output
     assert "Using the coalition key" in again.output
 
 
 def test_demo_refuses_impossible_sizes(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["demo", "--data-dir", str(tmp_path), "--people", "10"])
+    result = CliRunner().invoke(
+        app, ["demo", "--data-dir", str(tmp_path), "--people", "10", "--no-serve"]
+    )
     assert result.exit_code == 2
     assert "people" in result.output
     assert not (tmp_path / "demo-world").exists()

@@ -26,6 +26,8 @@ class NewAlert:
     alert_id: str
     severity: int
     payload: dict[str, Any]
+    created_at: datetime | None = None
+    """When it was raised (default: when stored)."""
 
 
 def add_alerts(session: Session, member_id: str, alerts: Sequence[NewAlert]) -> list[str]:
@@ -49,6 +51,7 @@ def add_alerts(session: Session, member_id: str, alerts: Sequence[NewAlert]) -> 
                     "status": "open",
                     "payload": a.payload,
                     "sender": _sender_of(a.payload),
+                    "created_at": a.created_at or utcnow(),
                 }
                 for a in new
             ],

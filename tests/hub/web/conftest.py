@@ -4,11 +4,13 @@ synthetic alerts for the platform members."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +20,9 @@ from safehold.store.alerts import NewAlert, add_alerts
 from safehold.store.models import AlertRow
 from safehold.store.users import add_user
 from tests.databases import sqlite_url
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 from tests.hub.conftest import ROLE_MEMBER, Hub, make_hub
 
 PASSWORD = "correct horse battery staple"
@@ -126,3 +131,77 @@ def web_hub(tmp_path: Path) -> Iterator[Hub]:
     finally:
         built.client.close()
         built.engine.dispose()
+
+
+# --- a real browser (Debian's Chromium, driven by Playwright) ---------------------------
+
+CHROMIUM = Path(os.environ.get("SAFEHOLD_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-results" / "screenshots"
+_browser_skipped: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def chromium(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """Headless Chromium from the system's packages (browsers are never downloaded). Missing:
+    the test is skipped loudly, or fails under SAFEHOLD_REQUIRE_SERVICES=1 (CI)."""
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("SAFEHOLD_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message} and SAFEHOLD_REQUIRE_SERVICES=1")
+        _browser_skipped.append(f"{request.node.nodeid}: chromium")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _browser_skipped:
+        terminalreporter.write_sep(
+            "!",
+            f"{len(_browser_skipped)} BROWSER TEST MODULES SKIPPED: Chromium not installed",
+            red=True,
+            bold=True,
+        )
+        for line in _browser_skipped:
+            terminalreporter.write_line(f"  {line}")
+
+
+@dataclass
+class LiveHub:
+    """A hub served by uvicorn on 127.0.0.1, with users and synthetic alerts."""
+
+    url: str
+    hub: Hub
+    alerts: dict[str, list[str]]
+
+
+@pytest.fixture(scope="module")
+def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+    from safehold.cli.background_server import serving
+
+    directory = tmp_path_factory.mktemp("live-hub")
+    hub = make_hub(directory, sqlite_url(directory))
+    for name, role, member in (
+        ("rita", "platform", "plat-a"),
+        ("sam", "platform", "plat-a"),
+        ("bea", "platform", "plat-b"),
+        ("audrey", "auditor", None),
+    ):
+        add_web_user(hub, name, role, member)
+    alerts = {
+        "plat-a": synthetic_alerts(hub, "plat-a", count=5),
+        "plat-b": synthetic_alerts(hub, "plat-b", count=2, sender="email:1:" + "b" * 64),
+    }
+    try:
+        with serving(hub.client.app) as url:  # type: ignore[arg-type]
+            yield LiveHub(url, hub, alerts)
+    finally:
+        hub.engine.dispose()

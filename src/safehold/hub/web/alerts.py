@@ -171,6 +171,7 @@ def alert_context(
         "registry_match": bool(payload.get("registry_match")) or "flagged_sender" in rules,
         "timeline": _timeline(payload),
         "evidence": list(payload.get("evidence", [])),
+        "evidence_note": payload.get("evidence_note"),
         "revealed": revealed,
         "earlier": earlier,
         "decisions": own,
@@ -326,6 +327,7 @@ def reveal_evidence(request: Request, alert_id: str, user: Reviewer) -> Response
         else:
             denied = False
             evidence = list(alert.payload.get("evidence", []))
+            note = alert.payload.get("evidence_note")
             audit.append(
                 session,
                 user_event(
@@ -335,7 +337,11 @@ def reveal_evidence(request: Request, alert_id: str, user: Reviewer) -> Response
     if denied:
         raise WebError(409, "Claim the alert before revealing its evidence.", "Claim first")
     if request.headers.get("hx-request"):
-        return render(request, "_evidence.html", {"evidence": evidence, "revealed": True})
+        return render(
+            request,
+            "_evidence.html",
+            {"evidence": evidence, "evidence_note": note, "revealed": True},
+        )
     with hub.sessions() as session:
         alert = reviewer_alert(session, user, alert_id)
         context = alert_context(session, user, alert, revealed=True)
