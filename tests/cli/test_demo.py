@@ -26,6 +26,9 @@ def test_demo_generates_prepares_and_checks(tmp_path: Path) -> None:
     # 2,000 people hold too few known offenders for a study: the demo says so and goes on.
     assert "Study skipped: only" in result.output
     _check_demo_hub(tmp_path)
+    # The public transparency page has a release to show (the quarter so far).
+    assert "Published the transparency release" in result.output
+    assert list((tmp_path / "demo-hub" / "transparency").glob("*Q*-to-date.json"))
     # A second run reuses the key rather than replacing it.
     again = CliRunner().invoke(
         app, ["demo", "--data-dir", str(tmp_path), "--people", "2000", "--no-serve"]

@@ -283,7 +283,11 @@ def _port(host: str, wanted: int) -> int:
 
 def serve_demo_hub(hub_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the demo hub (API and web UI) until Ctrl-C."""
-    settings = HubSettings(data_dir=hub_dir, database_url=demo_hub_url(hub_dir))
+    from safehold.cli.demo_oversight import demo_model_dirs
+
+    settings = HubSettings(
+        data_dir=hub_dir, database_url=demo_hub_url(hub_dir), model_dirs=demo_model_dirs(hub_dir)
+    )
     app = create_app(settings, make_engine(settings.database_url))
     chosen = _port(host, port)
     console.print(
@@ -306,6 +310,9 @@ def finish_demo(hub_dir: Path, *, serve: bool, port: int = 8000) -> None:
         highlight=False,
     )
     print_sign_ins(sign_ins, hub_dir)
+    from safehold.cli.demo_oversight import publish_demo_transparency
+
+    publish_demo_transparency(hub_dir)
     if not serve:
         console.print(
             f"Not serving (--no-serve). Serve it later with `SAFEHOLD_DATA_DIR={hub_dir} "
