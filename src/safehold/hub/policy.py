@@ -44,7 +44,7 @@ class Action(StrEnum):
     DECISIONS_READ = "decisions.read"
     AUDIT_SEARCH = "audit.search"
     # Oversight pages (hub.web.cases, .monitoring).
-    CASES_READ = "cases.read"
+    CASES_REVIEW = "cases.review"
     CASES_SUPPORT = "cases.support"
     MONITORING_READ = "monitoring.read"
 
@@ -83,7 +83,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     # the referrals they sent; a local authority reads the referrals addressed to it and
     # records the support given (each page filters by member). Monitoring: a platform sees
     # its own alerts' precision; the operator and auditors see every member's.
-    Action.CASES_READ: frozenset({_R.POLICE, _R.LOCAL_AUTHORITY}),
+    Action.CASES_REVIEW: frozenset({_R.POLICE, _R.LOCAL_AUTHORITY}),
     Action.CASES_SUPPORT: frozenset({_R.LOCAL_AUTHORITY}),
     Action.MONITORING_READ: frozenset({_R.PLATFORM, _R.OPERATOR, _R.AUDITOR}),
 }

@@ -125,7 +125,7 @@ def test_police_see_their_queues_in_order_and_nothing_of_others(web_hub: Hub) ->
         answer = pc.client.get(f"/cases/{other}")
         assert answer.status_code == 404, other
         assert "device-dev-x" not in answer.text
-    reads = _audited(web_hub, "cases.read")
+    reads = _audited(web_hub, "cases.view")
     assert [(e.outcome, e.object_ids) for e in reads] == [
         ("ok", ["dev-b"]),
         ("denied", ["dev-x"]),

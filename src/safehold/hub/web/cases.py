@@ -3,7 +3,7 @@
 Police users see their triaged devices (highest priority first), the escalations platforms
 addressed to them and the safeguarding referrals they sent; local-authority users see the
 referrals addressed to them and record the support given (a CSRF-protected form; the entry
-is appended to the referral's history, store.cases). A user sees only their own member's
+is appended to the referral's history, store.casework). A user sees only their own member's
 cases: any other case id answers 404, as if it did not exist. Every list, every view of a
 case and every support entry writes an audit event."""
 
@@ -20,7 +20,7 @@ from safehold.hub.web.session import WebError, require_user, user_event
 from safehold.hub.web.templating import NAV, render
 from safehold.store import audit
 from safehold.store.audit import Outcome
-from safehold.store.cases import (
+from safehold.store.casework import (
     DEVICE,
     ESCALATION,
     MAX_NOTE,
@@ -41,7 +41,7 @@ from safehold.store.users import SignedInUser
 
 router = APIRouter(include_in_schema=False)
 
-Reader = Annotated[SignedInUser, Depends(require_user(Action.CASES_READ))]
+Reader = Annotated[SignedInUser, Depends(require_user(Action.CASES_REVIEW))]
 Supporter = Annotated[SignedInUser, Depends(require_user(Action.CASES_SUPPORT))]
 
 for _role in ("police", "local_authority"):
@@ -174,9 +174,9 @@ def _page(
 
 @router.get("/cases/{case_id}")
 def case_page(request: Request, user: Reader, case_id: str) -> Response:
-    row = _visible(request, user, case_id, "cases.read")
+    row = _visible(request, user, case_id, "cases.view")
     hub_context(request).audit.record(
-        user_event(user, "cases.read", Outcome.OK, [row.case_id], {"kind": kind_of(row)})
+        user_event(user, "cases.view", Outcome.OK, [row.case_id], {"kind": kind_of(row)})
     )
     return _page(request, user, row)
 

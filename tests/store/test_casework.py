@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from safehold.exchange import Member, MemberKind, Referral
-from safehold.store.cases import (
+from safehold.store.casework import (
     DEVICE,
     ESCALATION,
     REFERRAL,
