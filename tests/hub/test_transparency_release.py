@@ -21,6 +21,8 @@ from safehold.hub.transparency import (
     releases,
 )
 from safehold.privacy import BudgetLedger
+from safehold.store import audit
+from safehold.store.audit import AuditEvent
 from safehold.store.models import AlertRow, DecisionRow
 from safehold.store.statistics import PeriodCounts, period_counts
 from tests.hub.conftest import Hub
@@ -92,12 +94,27 @@ def _activity(hub: Hub) -> None:
 
 def test_true_counts_come_from_the_audit_trail_alerts_and_decisions(hub: Hub) -> None:
     _activity(hub)
+    with hub.session() as session, session.begin():
+        for action, outcome in (
+            ("registry.check_contacts", "ok"),  # police checking a device's contacts
+            ("registry.check", "rejected"),  # refused: nothing was checked
+        ):
+            audit.append(
+                session,
+                AuditEvent(
+                    actor="key:x",
+                    role="police",
+                    action=action,
+                    outcome=outcome,
+                    detail={"accounts": 4, "matches": 1},
+                ),
+            )
     now = datetime.now(UTC)
     start = now - timedelta(days=1)
     with hub.session() as session:
         recent = period_counts(session, start, now + timedelta(minutes=1))
         q4 = period_counts(session, Q4.start, Q4.end)
-    assert (recent.registry_checks, recent.registry_matches) == (5, 2)
+    assert (recent.registry_checks, recent.registry_matches) == (9, 3)
     assert q4.alerts == 3  # one in Q3, one in 2027
     assert q4.decisions_by_kind == {"dismiss": 1, "support": 1, "warn": 1}
     assert q4.support_offers == 1

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from safehold.store.models import AlertRow, AuditEventRow, DecisionRow, MemberRow
 
-REGISTRY_CHECK_ACTION = "registry.check"
-"""The audit action of a registry check (hub.routes.registry); its detail holds
-``accounts`` (how many were checked) and ``matches``."""
+REGISTRY_CHECK_ACTIONS = ("registry.check", "registry.check_contacts")
+"""The audit actions of registry checks (hub.routes.registry): a platform's accounts, and
+police checking a seized device's contacts; the detail holds ``accounts`` (how many were
+checked) and ``matches``."""
 
 SUPPORT_KIND = "support"
 IN_FORCE = ("final", "confirmed")
@@ -53,7 +54,7 @@ def registry_check_totals(session: Session, start: datetime, end: datetime) -> t
     checked = matched = 0
     details = session.scalars(
         select(AuditEventRow.detail).where(
-            AuditEventRow.action == REGISTRY_CHECK_ACTION,
+            AuditEventRow.action.in_(REGISTRY_CHECK_ACTIONS),
             AuditEventRow.outcome == "ok",
             AuditEventRow.at >= start,
             AuditEventRow.at < end,

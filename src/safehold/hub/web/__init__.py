@@ -2,6 +2,8 @@
 
 Owns the sign-in pages, the alert queue and alert pages, decisions, the audit search, the
 templates and the static files (our CSS and a vendored htmx, ``static/vendor/README.md``).
+Also the cases pages (``cases``), monitoring (``monitoring``) and the public transparency
+page (``transparency``, which serves stored releases and draws no noise).
 Every page is bound to a ``policy.Action`` through ``session.require_user`` and reads only
 the signed-in user's member's data. May import ``exchange``, ``store``, ``klaxon`` and the
 rest of ``hub``; nothing imports it but ``hub.app``.
