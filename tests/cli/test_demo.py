@@ -27,7 +27,7 @@ def test_demo_generates_prepares_and_checks(tmp_path: Path) -> None:
     assert "Study skipped: only" in result.output
     _check_demo_hub(tmp_path)
     # The public transparency page has a release to show (the quarter so far).
-    assert "Published the transparency release" in result.output
+    assert "Published transparency releases for" in result.output
     assert list((tmp_path / "demo-hub" / "transparency").glob("*Q*-to-date.json"))
     # A second run reuses the key rather than replacing it.
     again = CliRunner().invoke(

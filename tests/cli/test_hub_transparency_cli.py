@@ -58,3 +58,24 @@ def test_bad_quarters_are_refused_naming_the_option(data_dir: Path) -> None:
     code, out = _run("publish", "--quarter", "2099Q1")
     assert code != 0 and "not begun" in out
     assert not (data_dir / "transparency" / "budget-ledger.json").exists()
+
+
+def test_demo_quarters_run_from_the_first_alert_to_now() -> None:
+    from datetime import UTC, datetime
+
+    from safehold.cli.demo_oversight import demo_quarters
+    from safehold.hub.transparency import Quarter
+
+    now = datetime(2026, 12, 2, tzinfo=UTC)
+    assert demo_quarters(datetime(2026, 2, 26, tzinfo=UTC), now) == [
+        Quarter(2026, 1),
+        Quarter(2026, 2),
+        Quarter(2026, 3),
+        Quarter(2026, 4),
+    ]
+    assert demo_quarters(datetime(2024, 5, 1, tzinfo=UTC), now)[0] == Quarter(2026, 1)
+    assert demo_quarters(None, now) == [Quarter(2026, 4)]
+    assert demo_quarters(datetime(2025, 11, 1, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC)) == [
+        Quarter(2025, 4),
+        Quarter(2026, 1),
+    ]
