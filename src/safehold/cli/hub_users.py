@@ -16,14 +16,12 @@ from sqlalchemy.orm import Session
 
 from safehold.cli.console import console, fail
 from safehold.cli.hub import CoalitionRole, _rejected, cli_actor, database
-from safehold.cli.hub import app as hub_app
 from safehold.store import audit
 from safehold.store.audit import AuditEvent, Outcome
 from safehold.store.types import utcnow
 from safehold.store.users import UserError, add_user, list_users, set_disabled
 
 user_app = typer.Typer(help="People who sign in to the web UI.", no_args_is_help=True)
-hub_app.add_typer(user_app, name="user")
 
 
 def _password(from_stdin: bool) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from safehold.store.models import AlertRow
@@ -145,14 +145,23 @@ class ClaimError(Exception):
     """The alert is claimed by someone else (or not claimable any more)."""
 
 
+CLAIM_TTL = timedelta(hours=2)
+"""A claim older than this may be taken over: a reviewer who left must not block an alert."""
+
+
 def claim(session: Session, alert: AlertRow, user_id: int, now: datetime | None = None) -> None:
-    """Claim an open or pending alert for ``user_id``; atomic against a second reviewer."""
+    """Claim an open or pending alert for ``user_id``; atomic against a second reviewer.
+    A claim by someone else is respected unless it is older than ``CLAIM_TTL``."""
     if alert.claimed_by == user_id:
         return
+    moment = now or utcnow()
     result = session.execute(
         update(AlertRow)
-        .where(AlertRow.alert_id == alert.alert_id, AlertRow.claimed_by.is_(None))
-        .values(claimed_by=user_id, claimed_at=now or utcnow())
+        .where(
+            AlertRow.alert_id == alert.alert_id,
+            or_(AlertRow.claimed_by.is_(None), AlertRow.claimed_at < moment - CLAIM_TTL),
+        )
+        .values(claimed_by=user_id, claimed_at=moment)
         .execution_options(synchronize_session=False)
     )
     if not result.rowcount:  # type: ignore[attr-defined]

@@ -14,6 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.hub.web.conftest import PASSWORD, SCREENSHOTS, LiveHub
 
+pytestmark = pytest.mark.slow
+
 WIDE = {"width": 1280, "height": 800}
 NARROW = {"width": 390, "height": 844}
 
@@ -156,3 +158,10 @@ def test_pages_fit_the_screen_and_keep_their_controls(
     expect(page.get_by_role("button", name="Claim")).to_be_visible()
     expect(page.get_by_role("heading", name="Conversation evidence")).to_be_visible()
     _shot(page, f"alert-{label}.png")
+
+    auditor: Page = page_factory(viewport)  # type: ignore[operator]
+    _sign_in(auditor, live_hub, "audrey", "/audit")
+    _no_horizontal_overflow(auditor)
+    expect(auditor.get_by_role("button", name="Verify the hash chain")).to_be_visible()
+    expect(auditor.get_by_role("button", name="Search")).to_be_visible()
+    _shot(auditor, f"audit-{label}.png")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safehold.store.models import AlertRow, AuditEventRow, CaseRow, DecisionRow
+from safehold.store.models import AlertRow, AuditEventRow, CaseRow, DecisionRow, UserRow
 from tests.hub.conftest import Hub
 from tests.hub.web.conftest import SignedIn, add_web_user, sign_in, synthetic_alerts
 
@@ -228,3 +228,24 @@ def test_support_respects_the_childs_opt_out(web_hub: Hub) -> None:
     assert refused.status_code == 422 and "opted out" in refused.text
     events = _events(web_hub, "support.opt_out")
     assert events[0].detail["recipient"] == child
+
+
+def test_a_stale_claim_can_be_taken_over(web_hub: Hub) -> None:
+    from datetime import timedelta
+
+    from safehold.store.alerts import CLAIM_TTL
+    from safehold.store.types import utcnow
+
+    [alert_id] = synthetic_alerts(web_hub, "plat-a", count=1)
+    rita, sam = _reviewers(web_hub)
+    rita.post(f"/alerts/{alert_id}/claim")
+    assert sam.post(f"/alerts/{alert_id}/claim").status_code == 409
+    with Session(web_hub.engine) as session, session.begin():
+        alert = session.get(AlertRow, alert_id)
+        assert alert is not None
+        alert.claimed_at = utcnow() - CLAIM_TTL - timedelta(minutes=1)
+    assert sam.post(f"/alerts/{alert_id}/claim").status_code == 303
+    with Session(web_hub.engine) as session:
+        alert = session.get(AlertRow, alert_id)
+        sam_id = session.scalar(select(UserRow.user_id).where(UserRow.username == "sam"))
+    assert alert is not None and alert.claimed_by == sam_id

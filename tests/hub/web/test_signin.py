@@ -152,3 +152,25 @@ def test_next_never_leaves_the_hub(web_hub: Hub) -> None:
         follow_redirects=False,
     )
     assert answer.headers["location"] == "/"
+
+
+def test_sessions_end_when_idle_too_long_or_too_old(web_hub: Hub) -> None:
+    from datetime import timedelta
+
+    from safehold.store.types import utcnow
+    from safehold.store.users import SESSION_IDLE, SESSION_MAX, find_session, open_session
+
+    user_id = add_web_user(web_hub, "rita", "platform")
+    start = utcnow()
+    with Session(web_hub.engine) as session, session.begin():
+        opened = open_session(session, user_id, now=start)
+        assert find_session(session, opened.token, now=start + timedelta(minutes=1))
+        assert find_session(session, "not-a-token", now=start) is None
+        idle = start + timedelta(minutes=1) + SESSION_IDLE + timedelta(seconds=1)
+        assert find_session(session, opened.token, now=idle) is None
+        # kept alive by use, it still ends at its maximum age
+        moment = start
+        while moment < start + SESSION_MAX - SESSION_IDLE:
+            moment += SESSION_IDLE / 2
+            assert find_session(session, opened.token, now=moment) is not None
+        assert find_session(session, opened.token, now=start + SESSION_MAX) is None
