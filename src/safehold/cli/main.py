@@ -10,6 +10,7 @@ from safehold.cli import (
     conversation,
     demo,
     hub,
+    hub_transparency,
     hub_users,
     hub_webhooks,
     klaxon,
@@ -33,16 +34,13 @@ app.add_typer(member.app, name="member")
 app.add_typer(hub.app, name="hub")
 hub.app.add_typer(hub_users.user_app, name="user")
 hub.app.add_typer(hub_webhooks.webhook_app, name="webhook")
+hub.app.add_typer(hub_transparency.app, name="transparency")
 app.add_typer(audit.app, name="audit")
 app.add_typer(conversation.app, name="conversation")
 app.add_typer(triage.app, name="triage")
 app.add_typer(research.app, name="research")
 app.add_typer(klaxon.app, name="klaxon")
 app.command("demo")(demo.demo)
-
-from safehold.cli import hub_transparency  # noqa: E402
-
-hub.app.add_typer(hub_transparency.app, name="transparency")
 
 
 @app.command()
