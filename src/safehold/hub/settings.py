@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from safehold.store.database import data_dir, database_url
+from safehold.store.decisions import DEFAULT_FOUR_EYES, KINDS
 
 MIB = 1024 * 1024
 
@@ -46,7 +47,7 @@ class HubSettings:
     """Accounts in one registry-check request."""
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     """Origins allowed to call the API from a browser; none by default."""
-    four_eyes: frozenset[str] = frozenset({"suspend", "escalate"})
+    four_eyes: frozenset[str] = DEFAULT_FOUR_EYES
     """Decision kinds a second reviewer must confirm (store.decisions.KINDS)."""
     secure_cookies: bool = False
     """Mark web cookies Secure even on plain http (behind a TLS-terminating proxy); they
@@ -71,7 +72,7 @@ class HubSettings:
             registry_check_burst=_int("SAFEHOLD_REGISTRY_CHECK_BURST", 100_000),
             max_check_accounts=_int("SAFEHOLD_MAX_CHECK_ACCOUNTS", 10_000),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
-            four_eyes=_kinds("SAFEHOLD_FOUR_EYES", frozenset({"suspend", "escalate"})),
+            four_eyes=_kinds("SAFEHOLD_FOUR_EYES", DEFAULT_FOUR_EYES),
             secure_cookies=_flag("SAFEHOLD_SECURE_COOKIES", False),
             decision_webhooks=_pairs("SAFEHOLD_DECISION_WEBHOOKS"),
             model_dirs=_paths("SAFEHOLD_MODEL_DIR"),
@@ -82,7 +83,13 @@ def _kinds(name: str, default: frozenset[str]) -> frozenset[str]:
     raw = os.environ.get(name)
     if raw is None:
         return default
-    return frozenset(k.strip() for k in raw.split(",") if k.strip())
+    kinds = frozenset(k.strip() for k in raw.split(",") if k.strip())
+    unknown = kinds - set(KINDS)
+    if unknown:
+        raise ValueError(
+            f"{name} names unknown decision kinds {sorted(unknown)}; use some of {list(KINDS)}"
+        )
+    return kinds
 
 
 def _pairs(name: str) -> tuple[tuple[str, str], ...]:

@@ -86,7 +86,12 @@ def test_sign_in_claim_reveal_decide_and_find_it_in_the_audit_view(
     expect(page.locator("#evidence")).to_contain_text("this is our secret")
     _shot(page, "alert-revealed.png")
 
+    police = page.get_by_label("Police member (escalate)")
+    expect(police).to_be_hidden()
+    page.get_by_label("Escalate to police").check()
+    expect(police).to_be_visible()
     page.get_by_label("Warn the sender").check()
+    expect(police).to_be_hidden()
     page.get_by_label("Rationale (required)").fill("Synthetic review: secrecy and moving apps.")
     page.get_by_role("button", name="Record decision").click()
     expect(page.locator(".decision .kind")).to_have_text("Warn the sender")

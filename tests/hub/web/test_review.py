@@ -249,3 +249,28 @@ def test_a_stale_claim_can_be_taken_over(web_hub: Hub) -> None:
         alert = session.get(AlertRow, alert_id)
         sam_id = session.scalar(select(UserRow.user_id).where(UserRow.username == "sam"))
     assert alert is not None and alert.claimed_by == sam_id
+
+
+def test_the_whole_review_flow_on_each_database(hub: Hub) -> None:
+    """Claim, reveal, four-eyes escalation and export, on SQLite and on PostgreSQL."""
+    [alert_id, other] = synthetic_alerts(hub, "plat-a", count=2)
+    rita, sam = _reviewers(hub)
+    assert rita.client.get("/alerts?rule=fan_out&severity=1").status_code == 200
+    assert rita.post(f"/alerts/{alert_id}/claim").status_code == 303
+    assert sam.post(f"/alerts/{alert_id}/claim").status_code == 409
+    assert rita.post(f"/alerts/{alert_id}/reveal").status_code == 200
+    rita.post(
+        f"/alerts/{alert_id}/decide",
+        {"kind": "escalate", "rationale": "clear pattern, police", "police_member": "police-1"},
+    )
+    with Session(hub.engine) as session:
+        pk = session.scalars(select(DecisionRow.decision_pk)).one()
+    sam.post(
+        f"/alerts/{alert_id}/decisions/{pk}/confirm",
+        {"answer": "confirm", "rationale": "agreed after reading it"},
+    )
+    page = sam.client.get(f"/alerts/{other}").text
+    assert "escalate (confirmed)" in page, "the sender's history shows the decision"
+    exported = hub.client.get("/v1/decisions", headers=hub.headers(member="plat-a")).json()
+    assert [(d["kind"], d["status"]) for d in exported["decisions"]] == [("escalate", "confirmed")]
+    assert exported["decisions"][0]["case_id"]
