@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 .PHONY: demo test lint format dictionary clean help
 
 help:
-	@echo "make demo   set up, then generate a small synthetic world and pseudonymise it as members would"
+	@echo "make demo   set up, run the whole demo on a synthetic world, then serve the hub and its web UI (DEMO_ARGS=--no-serve to skip serving)"
 	@echo "make test   set up (with test extras), then run the whole test suite"
 	@echo "make lint   ruff (lint and format check) and mypy --strict"
 
@@ -28,7 +28,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	@touch $@ $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)
-	$(BIN)/safehold demo
+	$(BIN)/safehold demo $(DEMO_ARGS)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest

@@ -15,7 +15,7 @@ ALLOWED: dict[str, set[str]] = {
     "identity": {"exchange"},
     "synth": {"exchange", "identity"},
     "store": {"exchange"},
-    "hub": {"exchange", "identity", "store", "klaxon"},
+    "hub": {"exchange", "identity", "store", "klaxon", "privacy"},
     "client": {"exchange"},
     "conversation": {"exchange"},
     "hashing": {"exchange"},

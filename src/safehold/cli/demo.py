@@ -16,6 +16,7 @@ from safehold.cli.console import console, fail, step_progress
 from safehold.cli.demo_hub import print_hub_run, run_hub
 from safehold.cli.demo_klaxon import run_klaxon
 from safehold.cli.demo_research import run_demo_study
+from safehold.cli.demo_serve import finish_demo
 from safehold.cli.demo_triage import run_triage_demo
 from safehold.cli.synth import print_summary
 from safehold.identity import SecretError, generate_secret_file, load_coalition_key
@@ -35,6 +36,11 @@ def demo(
     ),
     people: Annotated[int, typer.Option(help="People in the demo world.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    no_serve: Annotated[
+        bool,
+        typer.Option("--no-serve", help="Run everything but the hub server (for scripts, CI)."),
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port for the served demo hub (127.0.0.1).")] = 8000,
 ) -> None:
     """Generate a small synthetic world, pseudonymise it as members would, and show the result."""
     try:
@@ -108,6 +114,7 @@ def demo(
         "- A bigger world, or one with no distinctive signal: "
         "`safehold synth world --people 1000000 --effect 0 --out safehold-data/null-world`"
     )
+    finish_demo(run.hub_dir, serve=not no_serve, port=port)
 
 
 _FILE_COLUMNS = (

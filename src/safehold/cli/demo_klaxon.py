@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from safehold.cli.console import console, step_progress
+from safehold.cli.demo_serve import store_klaxon_alerts
 from safehold.cli.klaxon import print_scores
 from safehold.cli.klaxon_world import (
     TRUTH_NOTE,
@@ -32,6 +33,7 @@ def run_klaxon(world_dir: Path, data_dir: Path) -> None:
     rules = load_rules()
     clock = ClockLimits(now=datetime.now(UTC), max_past=timedelta(days=3650))
     found: list[pl.DataFrame] = []
+    by_member: dict[str, pl.DataFrame] = {}
     events_seen = 0
     members = platform_members(world_dir)
     with step_progress(members, "screening contact events") as advance:
@@ -45,6 +47,7 @@ def run_klaxon(world_dir: Path, data_dir: Path) -> None:
                 stream.feed(events.slice(offset, MICRO_BATCH))
             write_alerts(out / member / "alerts.parquet", stream.alerts)
             found.append(stream.alerts)
+            by_member[member] = stream.alerts
             events_seen += events.height
     alerts = pl.concat(found)
     scores = score_alerts(world_dir, alerts, events_seen)
@@ -54,6 +57,13 @@ def run_klaxon(world_dir: Path, data_dir: Path) -> None:
         f"Every alert names its rules and reasons; a person reviews it before anything is "
         f"done. Alerts per platform: {out}/<member>/alerts.parquet"
     )
+    stored = store_klaxon_alerts(world_dir, data_dir, by_member)
+    if stored:
+        console.print(
+            f"Sent {sum(stored.values()):,} alerts to the demo hub's review queue "
+            f"({', '.join(f'{m}: {n:,}' for m, n in stored.items())}), pseudonymised as a "
+            "platform would send them, each with its reasons and contact timeline."
+        )
 
 
 def _print_examples(world_dir: Path, alerts: pl.DataFrame) -> None:

@@ -10,6 +10,9 @@ from safehold.cli import (
     conversation,
     demo,
     hub,
+    hub_transparency,
+    hub_users,
+    hub_webhooks,
     klaxon,
     member,
     research,
@@ -29,6 +32,9 @@ app.add_typer(schema.app, name="schema")
 app.add_typer(synth.app, name="synth")
 app.add_typer(member.app, name="member")
 app.add_typer(hub.app, name="hub")
+hub.app.add_typer(hub_users.user_app, name="user")
+hub.app.add_typer(hub_webhooks.webhook_app, name="webhook")
+hub.app.add_typer(hub_transparency.app, name="transparency")
 app.add_typer(audit.app, name="audit")
 app.add_typer(conversation.app, name="conversation")
 app.add_typer(triage.app, name="triage")

@@ -18,6 +18,7 @@ from safehold.hub.errors import (
 )
 from safehold.hub.routes import ROUTERS
 from safehold.hub.settings import HubSettings
+from safehold.hub.web import mount_web
 from safehold.store.audit import AuditLog
 from safehold.store.database import make_engine, make_sessionmaker
 from safehold.store.migrate import upgrade
@@ -58,6 +59,7 @@ def create_app(settings: HubSettings | None = None, engine: Engine | None = None
     app.add_exception_handler(DBAPIError, database_error_handler)
     for router in ROUTERS:
         app.include_router(router)
+    mount_web(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

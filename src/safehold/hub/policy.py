@@ -41,6 +41,16 @@ class Action(StrEnum):
     CASES_WRITE = "cases.write"
     CASES_READ = "cases.read"
     ALERTS_DELIVER = "alerts.deliver"
+    # The web UI (hub.web): a signed-in user's role is checked against the same table.
+    WEB_SESSION = "web.session"
+    ALERTS_REVIEW = "alerts.review"
+    DECISIONS_WRITE = "decisions.write"
+    DECISIONS_READ = "decisions.read"
+    AUDIT_SEARCH = "audit.search"
+    # Oversight pages (hub.web.cases, .monitoring).
+    CASES_REVIEW = "cases.review"
+    CASES_SUPPORT = "cases.support"
+    MONITORING_READ = "monitoring.read"
 
 
 _R = Role
@@ -77,11 +87,37 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CASES_READ: frozenset({_R.POLICE}),
     # A platform's own klaxon worker delivers the alerts it raised to its queue here.
     Action.ALERTS_DELIVER: frozenset({_R.PLATFORM}),
+    # Web UI: every signed-in user has a home page and can sign out; a platform's reviewers
+    # work its alert queue and decide; its systems read the decisions back (API, webhook);
+    # auditors (and the operator) search the audit trail and verify its chain.
+    Action.WEB_SESSION: frozenset(Role),
+    Action.ALERTS_REVIEW: frozenset({_R.PLATFORM}),
+    Action.DECISIONS_WRITE: frozenset({_R.PLATFORM}),
+    Action.DECISIONS_READ: frozenset({_R.PLATFORM}),
+    Action.AUDIT_SEARCH: frozenset({_R.AUDITOR, _R.OPERATOR}),
+    # Cases pages: police read their triaged devices, the escalations addressed to them and
+    # the referrals they sent; a local authority reads the referrals addressed to it and
+    # records the support given (each page filters by member). Monitoring: a platform sees
+    # its own alerts' precision; the operator and auditors see every member's.
+    Action.CASES_REVIEW: frozenset({_R.POLICE, _R.LOCAL_AUTHORITY}),
+    Action.CASES_SUPPORT: frozenset({_R.LOCAL_AUTHORITY}),
+    Action.MONITORING_READ: frozenset({_R.PLATFORM, _R.OPERATOR, _R.AUDITOR}),
 }
 """Action -> the roles allowed to perform it. Anything not listed is denied."""
 
-PUBLIC_PATHS = frozenset({"/v1/health", "/v1/version", "/docs", "/openapi.json", "/redoc"})
-"""The only routes that answer without authentication."""
+PUBLIC_PATHS = frozenset(
+    {
+        "/v1/health",
+        "/v1/version",
+        "/docs",
+        "/openapi.json",
+        "/redoc",
+        "/transparency",
+        "/signin",
+        "/static",
+    }
+)
+"""The only routes that answer without authentication (``/static`` and what is under it)."""
 
 WRITERS: dict[str, frozenset[Role]] = {
     "registry_entry": _JUSTICE,

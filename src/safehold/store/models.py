@@ -182,7 +182,11 @@ class EnclaveRecordRow(Base):
 
 
 class AlertRow(Base):
+    """An alert in a member's review queue. ``sender`` (copied from the payload) finds the
+    sender's earlier alerts; ``claimed_by`` is the reviewer working it, so two do not."""
+
     __tablename__ = "alerts"
+    __table_args__ = (Index(None, "member_id", "sender"),)
 
     alert_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), index=True)
@@ -190,9 +194,15 @@ class AlertRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    sender: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class DecisionRow(Base):
+    """A human decision on an alert (kinds and statuses: ``store.decisions``). Kinds that
+    need four eyes stay ``pending`` until a second reviewer confirms or rejects them."""
+
     __tablename__ = "decisions"
 
     decision_pk: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -203,6 +213,37 @@ class DecisionRow(Base):
     rationale: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(16), default="final")
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirm_rationale: Mapped[str | None] = mapped_column(Text)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept, so a
+    copy of the database signs nobody in. Deleting or revoking the row signs out at once."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.user_id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SupportOptOutRow(Base):
+    """A child (recipient account, pseudonymised) who asked not to be sent support messages."""
+
+    __tablename__ = "support_opt_outs"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(200), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class CaseRow(Base):

@@ -62,7 +62,9 @@ def store_referral(session: Session, member_id: str, referral: Referral) -> Stor
     payload = _payload(referral)
     existing = session.get(CaseRow, case_id)
     if existing is not None:
-        if existing.payload != payload:
+        # Compare the referral only: the payload also gathers the local authority's
+        # support history (store.casework), which a resend must not be refused for.
+        if existing.payload.get("referral") != payload["referral"]:
             raise ReferralConflictError(
                 f"referral '{referral.referral_id}' was already sent with other content; "
                 "send a correction under a new referral_id"

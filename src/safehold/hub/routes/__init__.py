@@ -11,6 +11,7 @@ from safehold.hub.routes import (
     audit,
     batches,
     cases,
+    decisions,
     meta,
     referrals,
     registry,
@@ -28,4 +29,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     cases.router,
     alert_delivery.router,
+    decisions.router,
 )
