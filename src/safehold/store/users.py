@@ -104,8 +104,10 @@ def check_password(
         verify_secret(_dummy_hash(), password)  # same work as a real check: no user probing
         return SignInResult(None, "unknown username")
     if user.locked_until is not None and user.locked_until > moment:
+        verify_secret(_dummy_hash(), password)  # no timing difference for a locked account
         return SignInResult(None, "account locked", locked=True)
     if user.disabled:
+        verify_secret(_dummy_hash(), password)
         return SignInResult(None, "account disabled")
     member = session.get(MemberRow, user.member_id) if user.member_id else None
     if not verify_secret(user.password_hash, password):
