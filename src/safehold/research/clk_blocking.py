@@ -53,10 +53,10 @@ def lsh_keys(matrix: npt.NDArray[np.uint8], positions: npt.NDArray[np.int64]) ->
     if bits > 40:
         raise ValueError("at most 40 bits per band (keys are 64-bit integers)")
     keys = np.zeros((matrix.shape[0], bands), dtype=np.int64)
-    for b in range(bands):
-        for j, p in enumerate(positions[b]):
-            bit = (matrix[:, p >> 3] >> (7 - (p & 7))) & 1
-            keys[:, b] |= bit.astype(np.int64) << j
+    weights = np.left_shift(np.int64(1), np.arange(bits, dtype=np.int64))
+    for start in range(0, matrix.shape[0], 100_000):
+        bits_set = np.unpackbits(matrix[start : start + 100_000], axis=1)  # big-endian, as CLKs
+        keys[start : start + 100_000] = bits_set[:, positions].astype(np.int64) @ weights
     present = keys != 0
     keys |= np.arange(bands, dtype=np.int64)[None, :] << 40
     offsets = np.concatenate([[0], np.cumsum(present.sum(axis=1))]).astype(np.int32)

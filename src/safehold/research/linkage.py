@@ -38,6 +38,9 @@ from safehold.research.clk_blocking import (
 from safehold.research.errors import StudyError
 
 DEFAULT_THRESHOLD = 0.5
+POSSIBLE = 0.01
+"""Below the threshold but at least this probable: not linked, yet too likely a case to
+serve as a control (an unlinked case among the controls would blur the comparison)."""
 DICE_LEVELS: tuple[float, ...] = (1.0, 0.97, 0.9, 0.8)
 U_PAIRS = 1_000_000
 
@@ -57,6 +60,7 @@ class Linkage:
     """Link decisions (``label_id``, ``account``) and what the run did, without scores."""
 
     links: pl.DataFrame
+    uncertain: pl.DataFrame  # ``account``: a possible match, not linked
     labels: int
     accounts: int
     candidate_pairs: int
@@ -74,6 +78,8 @@ class Linkage:
             "links": self.links.height,
             "linked_labels": self.links["label_id"].n_unique(),
             "linked_accounts": self.links["account"].n_unique(),
+            "possible_match_probability": POSSIBLE,
+            "possibly_linked_accounts_kept_out_of_controls": self.uncertain.height,
             "threshold_match_probability": self.settings.threshold,
             "one_to_one_per_source_and_platform": self.settings.one_to_one,
             "dice_levels": list(DICE_LEVELS),
@@ -152,11 +158,19 @@ def link_labels(
     u = u_probabilities(accounts, account_bits, settings.seed)
     pairs = _scored_pairs(left, right, u, settings)
     over = pairs.filter(pl.col("p") >= settings.threshold)
-    links = _one_to_one(over) if settings.one_to_one else over
+    links = (_one_to_one(over) if settings.one_to_one else over).select(
+        pl.col("unique_id_l").alias("label_id"), pl.col("unique_id_r").alias("account")
+    )
+    uncertain = (
+        pairs.filter(pl.col("p") >= POSSIBLE)
+        .select(pl.col("unique_id_r").alias("account"))
+        .unique()
+        .join(links, on="account", how="anti")
+        .sort("account")
+    )
     return Linkage(
-        links=links.select(
-            pl.col("unique_id_l").alias("label_id"), pl.col("unique_id_r").alias("account")
-        ).sort("label_id", "account"),
+        links=links.sort("label_id", "account"),
+        uncertain=uncertain,
         labels=labels.height,
         accounts=accounts.height,
         candidate_pairs=pairs.height,
@@ -170,13 +184,24 @@ def link_labels(
     )
 
 
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+def _popcounts(matrix: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
+    counts: npt.NDArray[np.int64] = np.bitwise_count(matrix.view(np.uint64)).sum(
+        axis=1, dtype=np.int64
+    )
+    return counts
 
 
-def _dice_rows(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
-    """Row-wise Dice of two byte matrices (NaN where both filters are empty)."""
-    both = _POPCOUNT[a & b].sum(axis=1)
-    total = _POPCOUNT[a].sum(axis=1) + _POPCOUNT[b].sum(axis=1)
+def _dice_rows(
+    matrix: npt.NDArray[np.uint8],
+    counts: npt.NDArray[np.int64],
+    first: npt.NDArray[np.int64],
+    second: npt.NDArray[np.int64],
+) -> npt.NDArray[np.float64]:
+    """Dice of rows ``first[k]`` and ``second[k]`` of a CLK byte matrix (NaN where both
+    filters are empty)."""
+    words = matrix.view(np.uint64)
+    both = np.bitwise_count(words[first] & words[second]).sum(axis=1, dtype=np.int64)
+    total = counts[first] + counts[second]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, 2.0 * both / total, np.nan)
 
@@ -213,17 +238,18 @@ def u_probabilities(
         n = max(int(present.sum()), 1)
         exact = max(equal, 0.5) / n
         out[key] = [exact, 1.0 - exact]
+    counts = _popcounts(matrix)
     dice = np.concatenate(
         [
-            _dice_rows(matrix[first[c : c + 100_000]], matrix[second[c : c + 100_000]])
+            _dice_rows(matrix, counts, first[c : c + 100_000], second[c : c + 100_000])
             for c in range(0, pairs, 100_000)
         ]
     )
     dice = dice[~np.isnan(dice)]
     edges = [np.inf, *DICE_LEVELS, -np.inf]
-    counts = [float(((dice >= lo) & (dice < hi)).sum()) for hi, lo in itertools.pairwise(edges)]
-    counts = [max(c, 0.5) for c in counts]
-    out["clk"] = [c / sum(counts) for c in counts]
+    seen = [float(((dice >= lo) & (dice < hi)).sum()) for hi, lo in itertools.pairwise(edges)]
+    seen = [max(c, 0.5) for c in seen]
+    out["clk"] = [c / sum(seen) for c in seen]
     return out
 
 
@@ -295,7 +321,7 @@ def _scored_pairs(
     training.estimate_probability_two_random_records_match(
         [block_on("email_key"), block_on("phone_key")], recall=recall
     )
-    predictions = linker.inference.predict(threshold_match_probability=0.01)
+    predictions = linker.inference.predict(threshold_match_probability=POSSIBLE)
     # Splink orders each pair by dataset name, so put the label side first explicitly.
     first = "source_dataset_l = 'labels'"
     pairs: pl.DataFrame = con.sql(

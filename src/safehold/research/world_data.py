@@ -3,7 +3,8 @@ account's size band, and which accounts belong to the cases.
 
 Who is a case is decided by probabilistic linkage (``linkage``) of the outcome's cohort
 labels to platform accounts, never by a world's truth, which is read only to measure how
-good that linkage was. Accounts are grouped into people for grouped validation by the
+good that linkage was. Accounts that possibly match a label but were not linked are left
+out (neither case nor control). Accounts are grouped into people for grouped validation by the
 links and by shared email or phone pseudonyms (connected components). Source tokens show
 only a platform's size band (source blinding)."""
 
@@ -112,7 +113,8 @@ def load_study_inputs(world: Path, outcome: Outcome, seed: int = 0) -> StudyInpu
     ).unique("account", keep="first")
     cases = linkage.links.select("account").unique().with_columns(is_case=pl.lit(True))
     accounts = (
-        data.behaviour.join(person, on="account", how="left")
+        data.behaviour.join(linkage.uncertain, on="account", how="anti")
+        .join(person, on="account", how="left")
         .join(cases, on="account", how="left")
         .with_columns(pl.col("is_case").fill_null(False))
     )
