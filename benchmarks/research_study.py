@@ -138,7 +138,7 @@ def linkage_inputs(
     rng = np.random.default_rng(seed)
     given_pool, family_pool = _masks(rng, 2_000, 160), _masks(rng, 20_000, 160)
     digit_pool = _masks(rng, 80, 12)
-    people = int(subjects / 1.6) + 1
+    people = int(subjects / 1.5) + 10  # 1.6 accounts each on average: enough for all
     given, family = (
         rng.choice(size, size=people, p=(w := 1 / (np.arange(size) + 11.0)) / w.sum())
         for size in (2_000, 20_000)

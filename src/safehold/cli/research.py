@@ -47,6 +47,15 @@ def run(
     s = result.summary
     primary = s["models"][s["primary_model"]]["metrics"]
     console.print(f"[bold]{s['title']}[/]")
+    link = s["linkage"]
+    line = (
+        f"Linkage: {link['linked_labels']} of {link['labels']} records linked to "
+        f"{link['linked_accounts']} accounts"
+    )
+    if "quality" in link:
+        q = link["quality"]["case_accounts"]
+        line += f" (case accounts: precision {q['precision']:.3f}, recall {q['recall']:.3f})"
+    console.print(line)
     console.print(
         f"Finding: [bold]{s['verdict']}[/] (permutation p = {s['permutation_test']['p_value']})"
     )
