@@ -194,7 +194,7 @@ def linkage_inputs(
 
 
 def linkage_benchmark(
-    records: int, subjects: int, seed: int, console: Console
+    records: int, subjects: int, seed: int, memory: str, console: Console
 ) -> dict[str, float | int]:
     """Ours (Splink) beside the exact-pseudonym join, on the same drawn inputs."""
     rows: list[tuple[str, str, float, float]] = []
@@ -207,7 +207,7 @@ def linkage_benchmark(
     )
     linkage = _timed(
         rows, "ours", "Splink link (train u/m, block, score, assign)",
-        lambda: link_labels(labels, accounts, LinkageSettings(seed=seed)),
+        lambda: link_labels(labels, accounts, LinkageSettings(seed=seed, memory_limit=memory)),
     )  # fmt: skip
     ours_q = account_quality(linkage.links, truth), pair_quality(linkage.links, truth)
     base_q = account_quality(baseline, truth), pair_quality(baseline, truth)
@@ -265,6 +265,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--link-records", type=int, default=100_000)
     parser.add_argument("--link-subjects", type=int, default=5_000_000)
+    parser.add_argument("--link-memory", default="6GB", help="DuckDB memory limit for linkage")
     parser.add_argument(
         "--part", choices=("study", "linkage", "both"), default="both",
         help="the study's steps, the linkage, or both (each in its own table)",
@@ -273,7 +274,9 @@ def main() -> None:
     console = Console()
     linkage: dict[str, float | int] = {}
     if args.part != "study":
-        linkage = linkage_benchmark(args.link_records, args.link_subjects, args.seed, console)
+        linkage = linkage_benchmark(
+            args.link_records, args.link_subjects, args.seed, args.link_memory, console
+        )
     if args.part == "linkage":
         print(json.dumps({"benchmark": "research_study", "figures": linkage}))
         return

@@ -53,10 +53,13 @@ def lsh_keys(matrix: npt.NDArray[np.uint8], positions: npt.NDArray[np.int64]) ->
     if bits > 40:
         raise ValueError("at most 40 bits per band (keys are 64-bit integers)")
     keys = np.zeros((matrix.shape[0], bands), dtype=np.int64)
-    weights = np.left_shift(np.int64(1), np.arange(bits, dtype=np.int64))
-    for start in range(0, matrix.shape[0], 100_000):
-        bits_set = np.unpackbits(matrix[start : start + 100_000], axis=1)  # big-endian, as CLKs
-        keys[start : start + 100_000] = bits_set[:, positions].astype(np.int64) @ weights
+    width = (bits + 7) // 8
+    for start in range(0, matrix.shape[0], 20_000):
+        bits_set = np.unpackbits(matrix[start : start + 20_000], axis=1)  # big-endian, as CLKs
+        packed = np.packbits(bits_set[:, positions], axis=2)  # (rows, bands, width)
+        wide = np.zeros((packed.shape[0], bands, 8), dtype=np.uint8)
+        wide[:, :, 8 - width :] = packed
+        keys[start : start + 20_000] = wide.view(">u8")[:, :, 0].astype(np.int64)
     present = keys != 0
     keys |= np.arange(bands, dtype=np.int64)[None, :] << 40
     offsets = np.concatenate([[0], np.cumsum(present.sum(axis=1))]).astype(np.int32)

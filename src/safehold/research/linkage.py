@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,7 @@ class LinkageSettings:
     one_to_one: bool = True
     seed: int = 0
     threads: int | None = None
+    memory_limit: str | None = None  # DuckDB's, e.g. "6GB"; beyond it DuckDB spills to disk
 
 
 @dataclass
@@ -156,7 +158,16 @@ def link_labels(
     account_bits = clk_bytes(accounts["clk"])
     right = _side(accounts, "account", "platform", lsh_keys(account_bits, positions))
     u = u_probabilities(accounts, account_bits, settings.seed)
-    pairs = _scored_pairs(left, right, u, settings)
+    del account_bits
+    with tempfile.TemporaryDirectory(prefix="safehold-linkage-") as spill:
+        con = _connect(settings, spill)
+        try:
+            _load(con, "labels_in", left)
+            _load(con, "accounts_in", right)
+            pairs = _scored_pairs(con, left.select("email_key", "phone_key"),
+                                  right.select("email_key", "phone_key"), u, settings)  # fmt: skip
+        finally:
+            con.close()
     over = pairs.filter(pl.col("p") >= settings.threshold)
     links = (_one_to_one(over) if settings.one_to_one else over).select(
         pl.col("unique_id_l").alias("label_id"), pl.col("unique_id_r").alias("account")
@@ -209,11 +220,13 @@ def _dice_rows(
 def u_probabilities(
     accounts: pl.DataFrame, matrix: npt.NDArray[np.uint8], seed: int, pairs: int = U_PAIRS
 ) -> dict[str, list[float]]:
-    """u probabilities (per comparison, its non-null levels in order) from random pairs of
-    accounts on the same platform: a platform holds one account per person, so such pairs
-    are pairs of different people, as u requires. (Random label-account pairs would not do:
-    with few labels, true matches are a large enough share of any sample to swamp the rare
-    agreement levels.) A level never seen counts half a pair."""
+    """u probabilities (per comparison, its non-null levels in order) from pairs of accounts
+    on the same platform: a platform holds one account per person, so such pairs are pairs
+    of different people, as u requires. (Random label-account pairs would not do: with few
+    labels, true matches are a large enough share of any sample to swamp the rare agreement
+    levels.) Pseudonym agreement is counted over every such pair (a value shared by c
+    accounts of a platform makes c(c-1) pairs); CLK levels over ``pairs`` random ones. A
+    level never seen counts half a pair."""
     rng = np.random.default_rng(seed)
     platform = accounts["platform"].to_numpy()
     groups = [np.flatnonzero(platform == p) for p in np.unique(platform)]
@@ -231,12 +244,20 @@ def u_probabilities(
         first[chosen], second[chosen] = g[i], g[j]
     out: dict[str, list[float]] = {}
     for key in ("email_key", "phone_key"):
-        values = accounts[key]
-        a, b = values.gather(first), values.gather(second)
-        present = (a.is_not_null() & b.is_not_null()).to_numpy()
-        equal = int((a == b).fill_null(False).to_numpy()[present].sum())
-        n = max(int(present.sum()), 1)
-        exact = max(equal, 0.5) / n
+        # Exact over every same-platform pair: how often two people share the value.
+        held = accounts.filter(pl.col(key).is_not_null())
+        shared = (
+            held.group_by("platform", key)
+            .len()
+            .select((pl.col("len").cast(pl.Float64) * (pl.col("len") - 1)).sum())
+        )
+        sizes = (
+            held.group_by("platform")
+            .len()
+            .select((pl.col("len").cast(pl.Float64) * (pl.col("len") - 1)).sum())
+        )
+        total = max(float(sizes.item()), 1.0)
+        exact = max(float(shared.item()), 0.5) / total
         out[key] = [exact, 1.0 - exact]
     counts = _popcounts(matrix)
     dice = np.concatenate(
@@ -277,7 +298,31 @@ def _pseudonym_recall(model: dict[str, Any], left: pl.DataFrame, right: pl.DataF
     return min(max(1 - missed, 0.01), 1.0)
 
 
+def _connect(settings: LinkageSettings, spill: str) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET temp_directory = '{spill}'")
+    if settings.threads:
+        con.execute(f"SET threads = {int(settings.threads)}")
+    if settings.memory_limit:
+        con.execute(f"SET memory_limit = '{settings.memory_limit}'")
+    return con
+
+
+def _load(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """A side as a DuckDB table, its CLK as a BIT string with its popcount beside it."""
+    con.register(f"{name}_arrow", frame.to_arrow())
+    con.execute(
+        # Only our own constant table names are interpolated.
+        f"CREATE TABLE {name} AS SELECT * EXCLUDE (clk), "  # noqa: S608
+        "CAST(clk AS BIT) AS clk, coalesce(bit_count(CAST(clk AS BIT)), 0) AS clk_bits "
+        f"FROM {name}_arrow"
+    )
+    con.unregister(f"{name}_arrow")
+
+
 def _scored_pairs(
+    con: duckdb.DuckDBPyConnection,
     left: pl.DataFrame,
     right: pl.DataFrame,
     u: dict[str, list[float]],
@@ -287,18 +332,6 @@ def _scored_pairs(
     from splink import DuckDBAPI, Linker, block_on
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    con = duckdb.connect()
-    if settings.threads:
-        con.execute(f"SET threads = {int(settings.threads)}")
-    for name, frame in (("labels_in", left), ("accounts_in", right)):
-        con.register(f"{name}_arrow", frame.to_arrow())
-        con.execute(
-            # Only our own constant table names are interpolated.
-            f"CREATE TABLE {name} AS SELECT * EXCLUDE (clk), "  # noqa: S608
-            "CAST(clk AS BIT) AS clk, coalesce(bit_count(CAST(clk AS BIT)), 0) AS clk_bits "
-            f"FROM {name}_arrow"
-        )
-        con.unregister(f"{name}_arrow")
     db_api = DuckDBAPI(connection=con)
     tables = [
         db_api.register("labels_in", dataset_display_name="labels"),
@@ -331,7 +364,6 @@ def _scored_pairs(
         f"CASE WHEN {first} THEN grp_r ELSE grp_l END AS grp_r, "
         f"match_probability AS p FROM {predictions.physical_name}"
     ).pl()
-    con.close()
     return pairs
 
 
