@@ -81,7 +81,7 @@ def test_linkage_is_deterministic_for_a_seed(linkage_world: Path) -> None:
     again = link_labels(labels, data.accounts, LinkageSettings(seed=3))
     assert first.links.equals(again.links)
     assert first.uncertain.equals(again.uncertain)
-    assert first.candidate_pairs == again.candidate_pairs
+    assert first.possible_pairs == again.possible_pairs
 
 
 def test_a_cohort_without_labels_is_refused(linkage_world: Path, tmp_path: Path) -> None:

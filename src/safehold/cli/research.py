@@ -144,8 +144,9 @@ def link(
     console.print(
         f"Linked {summary['linked_labels']} of {summary['labels']} {cohort.value} records to "
         f"{summary['linked_accounts']} of {summary['accounts']} accounts "
-        f"({summary['candidate_pairs']} candidate pairs, match probability at least "
-        f"{summary['threshold_match_probability']})."
+        f"({summary['possible_pairs']} candidate pairs of match probability "
+        f"{summary['possible_match_probability']} or more, linked at "
+        f"{summary['threshold_match_probability']} or more)."
     )
     if "quality" in summary:
         console.print(_quality_table(summary))

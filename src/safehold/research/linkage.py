@@ -65,7 +65,7 @@ class Linkage:
     uncertain: pl.DataFrame  # ``account``: a possible match, not linked
     labels: int
     accounts: int
-    candidate_pairs: int
+    possible_pairs: int  # candidate pairs of match probability POSSIBLE or more
     pairs_over_threshold: int
     settings: LinkageSettings
     blocking: dict[str, Any] = field(default_factory=dict)
@@ -75,7 +75,7 @@ class Linkage:
             "method": "Splink (Fellegi-Sunter) on DuckDB: email and phone pseudonyms, CLK Dice",
             "labels": self.labels,
             "accounts": self.accounts,
-            "candidate_pairs": self.candidate_pairs,
+            "possible_pairs": self.possible_pairs,
             "pairs_over_threshold": self.pairs_over_threshold,
             "links": self.links.height,
             "linked_labels": self.links["label_id"].n_unique(),
@@ -184,7 +184,7 @@ def link_labels(
         uncertain=uncertain,
         labels=labels.height,
         accounts=accounts.height,
-        candidate_pairs=pairs.height,
+        possible_pairs=pairs.height,
         pairs_over_threshold=over.height,
         settings=settings,
         blocking={
