@@ -154,10 +154,14 @@ def link_labels(
     if labels.is_empty():
         raise StudyError("no cohort labels to link: the input holds no records of this cohort")
     positions = band_positions(settings.seed, settings.bands, settings.bits_per_band, 1024)
-    left = _side(labels, "label_id", "source", lsh_keys(clk_bytes(labels["clk"]), positions))
+    label_bits = clk_bytes(labels["clk"])
+    left = _side(labels, "label_id", "source", lsh_keys(label_bits, positions))
     account_bits = clk_bytes(accounts["clk"])
     right = _side(accounts, "account", "platform", lsh_keys(account_bits, positions))
-    u = u_probabilities(accounts, account_bits, settings.seed)
+    fullest = np.percentile(_popcounts(label_bits), 5)
+    u = u_probabilities(
+        accounts, account_bits, settings.seed, record_like=_popcounts(account_bits) >= fullest
+    )
     del account_bits
     with tempfile.TemporaryDirectory(prefix="safehold-linkage-") as spill:
         con = _connect(settings, spill)
@@ -218,14 +222,20 @@ def _dice_rows(
 
 
 def u_probabilities(
-    accounts: pl.DataFrame, matrix: npt.NDArray[np.uint8], seed: int, pairs: int = U_PAIRS
+    accounts: pl.DataFrame,
+    matrix: npt.NDArray[np.uint8],
+    seed: int,
+    pairs: int = U_PAIRS,
+    record_like: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, list[float]]:
     """u probabilities (per comparison, its non-null levels in order) from pairs of accounts
     on the same platform: a platform holds one account per person, so such pairs are pairs
     of different people, as u requires. (Random label-account pairs would not do: with few
     labels, true matches are a large enough share of any sample to swamp the rare agreement
     levels.) Pseudonym agreement is counted over every such pair (a value shared by c
-    accounts of a platform makes c(c-1) pairs); CLK levels over ``pairs`` random ones. A
+    accounts of a platform makes c(c-1) pairs); CLK levels over ``pairs`` random ones whose
+    first account is ``record_like`` (its CLK as full as a label's: two accounts that both
+    gave only a date of birth agree far more often than a record and an account can). A
     level never seen counts half a pair."""
     rng = np.random.default_rng(seed)
     platform = accounts["platform"].to_numpy()
@@ -239,7 +249,9 @@ def u_probabilities(
     second = np.empty(pairs, dtype=np.int64)
     for k, g in enumerate(groups):
         chosen = np.flatnonzero(pick == k)
-        i = rng.integers(0, g.size, chosen.size)
+        like = np.flatnonzero(record_like[g]) if record_like is not None else np.arange(g.size)
+        like = like if like.size else np.arange(g.size)
+        i = like[rng.integers(0, like.size, chosen.size)]
         j = (i + rng.integers(1, g.size, chosen.size)) % g.size  # never the same account
         first[chosen], second[chosen] = g[i], g[j]
     out: dict[str, list[float]] = {}
