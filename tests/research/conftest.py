@@ -47,3 +47,13 @@ def write_prereg(folder: Path, **overrides: Any) -> Path:
     path = folder / "prereg.yaml"
     path.write_text(yaml.safe_dump(fields))
     return path
+
+
+@pytest.fixture(scope="session")
+def linkage_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small world with many known offenders (so many justice records to link), a strong
+    planted effect and unbiased knowing."""
+    return _world(
+        tmp_path_factory, "linkage", people=3_000, effect=1.2, selection_bias=0.0,
+        offender_rate=0.05, known_share=0.9, seed=11,
+    )  # fmt: skip

@@ -69,5 +69,8 @@ def test_missing_world_parts_are_named(tmp_path: Path) -> None:
     with pytest.raises(StudyError, match="not a folder"):
         load_study_inputs(tmp_path / "none", Outcome.CONVICTED_OFFENDER)
     (tmp_path / "members").mkdir()
+    with pytest.raises(StudyError, match=r"neither world\.json nor enclave\.json"):
+        load_study_inputs(tmp_path, Outcome.CONVICTED_OFFENDER)
+    (tmp_path / "world.json").write_text("{}")
     with pytest.raises(StudyError, match="no platform member"):
         load_study_inputs(tmp_path, Outcome.CONVICTED_OFFENDER)

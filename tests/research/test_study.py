@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 from safehold.cli.main import app
 from safehold.research.output import write_study
+from safehold.research.prereg import Outcome
 from safehold.research.study import NO_SIGNAL, StudyResult, run_study
+from safehold.research.world_data import cached_enclave, link_cohort
 from tests.research.conftest import write_prereg
 
 pytestmark = pytest.mark.slow
@@ -133,3 +135,20 @@ def test_member_scores_own_accounts_with_the_released_model(
     )
     assert result.exit_code == 2
     assert "spec.json" in result.output
+
+
+def test_cases_come_from_linkage_and_no_link_score_leaves(
+    strong_world: Path, released: tuple[Path, StudyResult]
+) -> None:
+    folder, result = released
+    linkage = result.summary["linkage"]
+    assert linkage["input"] == "synthetic world"
+    assert linkage["quality"]["case_accounts"]["precision"] >= 0.97
+    assert result.summary["cohort"]["case_accounts"] == linkage["linked_accounts"]
+    links, _labels = link_cohort(cached_enclave(strong_world), Outcome.CONVICTED_OFFENDER, 0)
+    written = [p.read_bytes() for p in (folder / "out").rglob("*") if p.is_file()]
+    assert written
+    for blob in written:
+        assert b"match_weight" not in blob
+        for value in [*links.links["account"], *links.links["label_id"]]:
+            assert value.encode() not in blob

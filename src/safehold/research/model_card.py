@@ -77,7 +77,11 @@ ratio of {{ s.prereg.fairness_minimum_ratio }} of each other.</p>
 <ul>
 <li>Cases: {{ s.cohort.case_accounts }} accounts; controls: {{ s.cohort.control_accounts }} accounts from the general population,
 matched on {{ s.cohort.matched_on | join(", ") }} ({{ s.cohort.control_ratio }} per case); {{ s.cohort.people }} people in all.</li>
-<li>Linkage: {{ s.linkage }}.</li>
+<li>Linkage: {{ s.linkage.method }}; {{ s.linkage.linked_labels }} of {{ s.linkage.labels }} records linked to {{ s.linkage.linked_accounts }} accounts
+(match probability at least {{ s.linkage.threshold_match_probability }}, one to one per source and platform).
+{% if s.linkage.quality %}Against the synthetic truth: of the accounts linked as cases, {{ "%.1f%%" | format(100 * s.linkage.quality.case_accounts.precision) }} truly were;
+{{ "%.1f%%" | format(100 * s.linkage.quality.case_accounts.recall) }} of the true case accounts were found
+(exact pseudonym matching alone: {{ "%.1f%%" | format(100 * s.linkage.quality.baseline_exact_pseudonyms.case_accounts.recall) }}).{% endif %}</li>
 <li>Pre-registration SHA-256: <code>{{ s.prereg_sha256 }}</code>; prevalence {{ prevalence_pct }}, minimum PPV {{ "%.0f%%" | format(100 * s.prereg.minimum_ppv) }}.</li>
 <li>Output checks: cohort table k-anonymous at k = {{ s.released_tables.cohort_make_up.k_anonymity.k }}
 ({{ s.released_tables.cohort_make_up.k_anonymity.rows_suppressed }} rows suppressed); counts per group released with
