@@ -57,3 +57,16 @@ def linkage_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp_path_factory, "linkage", people=3_000, effect=1.2, selection_bias=0.0,
         offender_rate=0.05, known_share=0.9, seed=11,
     )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def default_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default world (planted effect 0.3, selection bias 0.5), with 100,000 people so that
+    a study has about 400 case people."""
+    return _world(tmp_path_factory, "default", people=100_000, seed=21)
+
+
+@pytest.fixture(scope="session")
+def biased_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default planted effect with strong selection bias (``--selection-bias 1``)."""
+    return _world(tmp_path_factory, "biased", people=50_000, selection_bias=1.0, seed=22)

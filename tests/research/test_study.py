@@ -152,3 +152,21 @@ def test_cases_come_from_linkage_and_no_link_score_leaves(
         assert b"match_weight" not in blob
         for value in [*links.links["account"], *links.links["label_id"]]:
             assert value.encode() not in blob
+
+
+def test_shipped_mirror_prereg_runs_on_a_world(strong_world: Path, tmp_path: Path) -> None:
+    """examples/prereg-vulnerable-children.yaml as shipped (fewer shuffles and draws)."""
+    import yaml
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "prereg-vulnerable-children.yaml"
+    fields = yaml.safe_load(example.read_text())
+    fields.update(permutations=39, bootstrap=50)
+    prereg = tmp_path / "prereg.yaml"
+    prereg.write_text(yaml.safe_dump(fields))
+    result = run_study(strong_world, prereg)
+    s = result.summary
+    assert s["prereg"]["outcome"] == "vulnerable_child"
+    assert s["fairness"]["priority_measure"] == "selection_rate"
+    assert s["permutation_test"]["rejects"]
+    written = write_study(result, tmp_path / "out")
+    assert "model-card.html" in {p.name for p in written}

@@ -105,6 +105,10 @@ def print_summary(summary: WorldSummary, seconds: float | None = None) -> None:
         f"Best separation the planted effects allow (Bayes-optimal AUROC): offenders {off['analytic']:.3f} "
         f"(on this sample {off['sample']:.3f}); vulnerable children {vul['analytic']:.3f} (sample {vul['sample']:.3f})."
     )
+    console.print(
+        f"On the published features, where counts hide part of it: offenders {off['observed']:.3f}, "
+        f"vulnerable children {vul['observed']:.3f}; the ceiling a study of this world is held to."
+    )
     took = f" in {seconds:.1f} s" if seconds is not None else ""
     console.print(
         f"Wrote {len(summary.files)} files{took}: member folders under [bold]{summary.out / 'members'}[/], ground truth under [bold]{summary.out / 'truth'}[/], summary in [bold]{summary.out / 'world.json'}[/]."

@@ -11,6 +11,7 @@ from safehold.synth.behaviour_model import (
     GROUP_FACTOR_LOADING,
     GROUPS,
     MODELS,
+    deprivation_shift,
     group_index,
     loading_matrix,
     noise_scale,
@@ -43,7 +44,7 @@ def latent_scores(
     child = people["is_child"].to_numpy()[person]
     step = ((3 - people["deprivation_quintile"].to_numpy()[person]) / 2.0).astype(np.float32)
     z[child] += np.array([m.child_shift for m in MODELS], dtype=np.float32)
-    z += step[:, None] * np.array([m.deprivation_shift for m in MODELS], dtype=np.float32)
+    z += step[:, None] * deprivation_shift(config.selection_bias).astype(np.float32)
     return z, residual
 
 

@@ -4,7 +4,10 @@ Every feature starts as a standard-normal score ``z`` built from five latent tra
 by all of a person's accounts, a factor shared within the feature's group, and noise, so
 features are correlated the way real behaviour is. Demographic shifts, the offender effect
 and the vulnerable-child effect move ``z``; a monotone transform then gives the feature its
-unit. Because the effects are mean shifts of a Gaussian with known covariance, the
+unit. Deprivation leaves a modest trace (shared devices, less spending, shift-work hours,
+fewer profile details), and where agencies over-police deprived areas (``selection_bias``)
+platforms over-report and over-block their users too (``policing_shift``): the path by which
+a model trained on known offenders comes to flag deprived non-offenders. Because the effects are mean shifts of a Gaussian with known covariance, the
 Bayes-optimal AUROC they allow can be computed exactly (see ``bayes``)."""
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class FeatureModel:
     loadings: tuple[float, float, float, float, float]
     child_shift: float = 0.0
     deprivation_shift: float = 0.0  # per quintile step towards the most deprived
+    policing_shift: float = 0.0  # the same, per unit of selection bias (over-moderation)
     offender: float = 0.0  # direction and weight of the offender effect
     vulnerable: float = 0.0  # direction and weight of the vulnerable-child effect
 
@@ -49,7 +53,15 @@ def _m(
 MODELS: tuple[FeatureModel, ...] = (
     # account
     _m("account_age_days", "account_days", 6.3, 0.9, (0.2, 0.1, 0.0, 0.1, -0.1), child_shift=-1.0),
-    _m("profile_completeness", "fraction", 0.3, 1.0, (0.3, 0.3, 0.0, 0.0, -0.3), offender=-0.5),
+    _m(
+        "profile_completeness",
+        "fraction",
+        0.3,
+        1.0,
+        (0.3, 0.3, 0.0, 0.0, -0.3),
+        offender=-0.5,
+        deprivation_shift=-0.12,
+    ),
     _m(
         "age_declaration_changes",
         "count",
@@ -60,7 +72,15 @@ MODELS: tuple[FeatureModel, ...] = (
         offender=0.5,
         vulnerable=0.5,
     ),
-    _m("linked_accounts", "count", -0.3, 0.8, (0.2, 0.0, 0.1, 0.0, 0.4), offender=0.5),
+    _m(
+        "linked_accounts",
+        "count",
+        -0.3,
+        0.8,
+        (0.2, 0.0, 0.1, 0.0, 0.4),
+        offender=0.5,
+        deprivation_shift=0.18,
+    ),
     # messaging
     _m("messages_sent", "count", 4.5, 1.2, (0.6, 0.4, 0.1, 0.0, 0.0), child_shift=0.3),
     _m(
@@ -186,7 +206,7 @@ MODELS: tuple[FeatureModel, ...] = (
         1.0,
         (0.2, 0.0, 0.0, 0.6, 0.0),
         child_shift=0.4,
-        deprivation_shift=-0.1,
+        deprivation_shift=-0.09,
         offender=0.5,
     ),
     _m(
@@ -195,7 +215,7 @@ MODELS: tuple[FeatureModel, ...] = (
         -0.4,
         0.9,
         (0.0, 0.0, 0.0, 0.6, 0.1),
-        deprivation_shift=-0.15,
+        deprivation_shift=0.06,
         offender=1.0,
     ),
     _m(
@@ -205,7 +225,7 @@ MODELS: tuple[FeatureModel, ...] = (
         1.0,
         (0.2, 0.0, 0.0, 0.6, 0.0),
         child_shift=-0.5,
-        deprivation_shift=-0.2,
+        deprivation_shift=-0.18,
     ),
     _m(
         "gifts_sent",
@@ -213,7 +233,7 @@ MODELS: tuple[FeatureModel, ...] = (
         -0.4,
         1.0,
         (0.1, 0.3, 0.0, 0.5, 0.1),
-        deprivation_shift=-0.1,
+        deprivation_shift=-0.06,
         offender=1.0,
     ),
     # time of day
@@ -224,7 +244,7 @@ MODELS: tuple[FeatureModel, ...] = (
         0.8,
         (0.1, 0.0, 0.7, 0.0, 0.1),
         child_shift=-0.2,
-        deprivation_shift=0.1,
+        deprivation_shift=0.15,
         offender=1.0,
         vulnerable=1.0,
     ),
@@ -237,6 +257,7 @@ MODELS: tuple[FeatureModel, ...] = (
         0.6,
         (0.6, 0.1, 0.2, 0.0, 0.0),
         child_shift=0.3,
+        deprivation_shift=0.12,
         vulnerable=0.5,
     ),
     # off-platform
@@ -275,17 +296,28 @@ MODELS: tuple[FeatureModel, ...] = (
         -0.6,
         0.9,
         (0.2, 0.1, 0.0, 0.0, 0.3),
-        deprivation_shift=0.1,
+        deprivation_shift=0.18,
+        policing_shift=0.6,
         offender=0.5,
     ),
-    _m("blocks_received", "count", -0.4, 0.9, (0.2, 0.2, 0.0, 0.0, 0.3), offender=1.0),
+    _m(
+        "blocks_received",
+        "count",
+        -0.4,
+        0.9,
+        (0.2, 0.2, 0.0, 0.0, 0.3),
+        deprivation_shift=0.12,
+        policing_shift=0.6,
+        offender=1.0,
+    ),
     _m(
         "reports_upheld",
         "count",
         -1.2,
         0.8,
         (0.1, 0.0, 0.0, 0.0, 0.3),
-        deprivation_shift=0.1,
+        deprivation_shift=0.15,
+        policing_shift=0.6,
         offender=0.5,
     ),
 )
@@ -320,6 +352,11 @@ def covariance() -> npt.NDArray[np.float64]:
     cov: npt.NDArray[np.float64] = loadings @ loadings.T + GROUP_FACTOR_LOADING**2 * same_group
     cov[np.diag_indices_from(cov)] += noise_scale() ** 2
     return cov
+
+
+def deprivation_shift(selection_bias: float) -> npt.NDArray[np.float64]:
+    """Shift of ``z`` per quintile step towards the most deprived (+1 for quintile 1)."""
+    return np.array([m.deprivation_shift + selection_bias * m.policing_shift for m in MODELS])
 
 
 def offender_shift(effect: float) -> npt.NDArray[np.float64]:
