@@ -71,6 +71,7 @@ def flags(
     vulnerable: tuple[str, ...] = (),
     conversation_risk: dict[str, float] | None = None,
     member_id: str = MEMBER,
+    model_version: str | None = None,
 ) -> FlagSet:
     senders = [
         {
@@ -111,6 +112,7 @@ def flags(
         senders=pl.DataFrame(senders, schema=SENDER_FLAG_SCHEMA),
         markers=pl.DataFrame(markers, schema=RECIPIENT_MARKER_SCHEMA),
         conversation_risk=risk,
+        model_version=model_version,
     )
     return load_flags(folder)
 

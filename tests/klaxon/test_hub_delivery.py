@@ -46,8 +46,17 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
         built.engine.dispose()
 
 
+MODEL_VERSION = "00112233aabb"
+
+
 def raised(tmp_path: Path, rows: list[dict[str, object]]) -> pl.DataFrame:
-    fs = flags(tmp_path / "flags", registry=("reg",), member_id=MEMBER)
+    fs = flags(
+        tmp_path / "flags",
+        registry=("reg",),
+        model={"modeled": "high"},
+        member_id=MEMBER,
+        model_version=MODEL_VERSION,
+    )
     events = prepare_events(frame(rows), source="t", member_id=MEMBER, clock=CLOCK)
     return screen(events, fs, load_rules())
 
@@ -127,6 +136,7 @@ def test_the_worker_delivers_to_a_served_hub_before_it_acknowledges(
 ) -> None:
     require_service("nats")
     rows = [event("reg", f"kid{i}", T0 + hours(i)) for i in range(5)]
+    rows.append(event("modeled", "kid9", T0 + hours(6)))
     expected = raised(tmp_path, rows)
     name = uuid.uuid4().hex[:12]
     stream, prefix = f"KHUB_{name}", f"khub.{name}"
@@ -172,6 +182,10 @@ def test_the_worker_delivers_to_a_served_hub_before_it_acknowledges(
         stored = {r.alert_id: r for r in session.scalars(select(AlertRow))}
     assert set(stored) == set(expected["alert_id"].to_list())
     assert all(r.member_id == MEMBER and r.payload["reasons"] for r in stored.values())
+    # the model's part travels with the alert it fired (klaxon.model_flags), only with it
+    models = {r.payload["sender"]: r.payload.get("model") for r in stored.values()}
+    assert models.pop("modeled")["version"] == MODEL_VERSION
+    assert set(models.values()) == {None}
 
 
 async def _delete(stream: str) -> None:

@@ -31,6 +31,7 @@ from safehold.klaxon.durations import format_duration
 from safehold.klaxon.engine import screen as screen_events
 from safehold.klaxon.events import ClockLimits, EventInputError, prepare_events, read_events
 from safehold.klaxon.flags import FlagError, load_flags, write_flags
+from safehold.klaxon.model_flags import model_flags_from_scores
 from safehold.klaxon.rules import RuleSet, RulesFileError, load_rules, reason_of
 
 app = typer.Typer(
@@ -79,6 +80,14 @@ def flags(
             "conversation risk model, for the conversation rule."
         ),
     ] = False,
+    model_scores: Annotated[
+        Path | None,
+        typer.Option(
+            help="scores.csv from `safehold member score`: the accounts a released model "
+            "flags for review become model flags (band high), and alerts they fire carry the "
+            "model's version, band and reasons."
+        ),
+    ] = None,
 ) -> None:
     """Make a member's flags folder: registry matches, minors, the vulnerable-child cohort."""
     if not (world / "members" / member / "accounts.parquet").is_file():
@@ -92,6 +101,10 @@ def flags(
         else:
             senders = registry_flags_from_truth(world, member)
             registry_source = TRUTH_NOTE
+        model_version = None
+        if model_scores is not None:
+            scored, model_version = model_flags_from_scores(model_scores)
+            senders = pl.concat([senders, scored.cast(senders.schema)])
         markers = recipient_markers(world, member)
         risk = None
         if conversations:
@@ -102,23 +115,33 @@ def flags(
                 )
     except (WorldFlagError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
         fail(str(exc))
+    provenance = {
+        "registry": registry_source,
+        "minors": f"declared age bands in {member}'s accounts.parquet",
+        "vulnerable": TRUTH_NOTE,
+    }
+    if model_scores is not None:
+        provenance["model"] = f"released model {model_version}, scores {model_scores}"
     write_flags(
         out,
         member_id=member,
         senders=senders,
         markers=markers,
         conversation_risk=risk,
-        provenance={
-            "registry": registry_source,
-            "minors": f"declared age bands in {member}'s accounts.parquet",
-            "vulnerable": TRUTH_NOTE,
-        },
+        provenance=provenance,
+        model_version=model_version,
     )
     console.print(
         f"wrote flags for {member} to {out}: {senders.height:,} flagged senders "
         f"({registry_source}), {markers.height:,} child accounts "
         f"({int(markers['vulnerable'].sum()):,} in the vulnerable cohort, from the {TRUTH_NOTE})"
         + ("" if risk is None else f", {risk.height:,} conversations scored")
+        + (
+            ""
+            if model_version is None
+            else f"; model {model_version} flags "
+            f"{int((senders['source'] == 'model').sum()):,} of the senders"
+        )
     )
 
 

@@ -18,7 +18,7 @@ def score(
         Path, typer.Option(help="Folder of a model released by `safehold research run`.")
     ],
     out: Annotated[
-        Path, typer.Option(help="CSV to write: account_id, score, band, reasons.")
+        Path, typer.Option(help="CSV to write: account_id, score, band, reasons, model_version.")
     ] = Path("scores.csv"),
 ) -> None:
     """Score accounts with a released model, here on your side; a band asks a person to look."""
@@ -31,5 +31,6 @@ def score(
     flagged = int((results["band"] == "flag for review").sum())
     console.print(
         f"Scored {results.height:,} accounts: {flagged:,} flagged for a person to review. "
-        f"Results (with reasons) in {out}; they stay on this machine."
+        f"Results (with reasons) of model {released.version} in {out}; they stay on this "
+        "machine. `safehold klaxon flags --model-scores` takes them into the klaxon's flags."
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,14 @@ CONVERSATION_RISK_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+MODEL_FLAGS: dict[str, pl.DataType] = {
+    "account": pl.Utf8(),
+    "band": pl.Utf8(),
+    "score": pl.Float64(),
+    "_reasons": pl.List(pl.Utf8()),
+}
+
+
 class FlagError(ValueError):
     """A flags folder that cannot be used; the message names the file, the row and the fix."""
 
@@ -63,6 +71,9 @@ class FlagSet:
     recipients: pl.DataFrame  # recipient, marker_band, vulnerable
     child_accounts: pl.Series  # recipients known to be children (minor band or vulnerable)
     conversation_risk: pl.DataFrame | None  # conversation_id, risk
+    model_flags: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=MODEL_FLAGS))
+    """account, band, score, _reasons of the senders a released model flagged (for the
+    alert's model context, klaxon.model_flags; the engine does not read it)."""
 
     @cached_property
     def child_hashes(self) -> pl.Series:
@@ -197,6 +208,9 @@ def load_flags(folder: Path) -> FlagSet:
         recipients=recipients,
         child_accounts=children,
         conversation_risk=risk,
+        model_flags=senders.filter(is_model).select(
+            "account", "band", "score", pl.col("reasons").alias("_reasons")
+        ),
     )
 
 
@@ -244,6 +258,7 @@ def write_flags(
     markers: pl.DataFrame,
     conversation_risk: pl.DataFrame | None = None,
     provenance: dict[str, Any] | None = None,
+    model_version: str | None = None,
 ) -> None:
     """Write a flags folder: each table to a staging file swapped into place, the manifest
     last, so a reader sees either the old folder or the new one per file."""
@@ -279,6 +294,8 @@ def write_flags(
         "member_id": member_id,
         "provenance": provenance or {},
     }
+    if model_version is not None:
+        manifest["model_version"] = model_version  # of the released model behind the scores
     staging_manifest = folder / f".{MANIFEST}.tmp"
     staging_manifest.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     os.replace(staging_manifest, folder / MANIFEST)

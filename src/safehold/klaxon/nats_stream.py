@@ -35,6 +35,7 @@ from nats.js import JetStreamContext, api
 from safehold.klaxon.events import ClockLimits
 from safehold.klaxon.flags import FlagStore
 from safehold.klaxon.hub_delivery import HubDeliveryError, deliver_to_hub
+from safehold.klaxon.model_flags import with_model_context
 from safehold.klaxon.rules import RuleSet, RulesFileError, load_rules
 from safehold.klaxon.stream import StreamScreen
 from safehold.klaxon.webhook import WebhookDeliveryError, deliver
@@ -352,8 +353,9 @@ class ScreeningWorker:
         not acknowledged: it comes again in 5s (its alerts are stored) and is sent again."""
         if self.hub is not None and self._http is not None:
             url, key = self.hub
+            explained = with_model_context(alerts, self.flags.current, self.screen.rules)
             try:
-                self.report.hub_new += await deliver_to_hub(self._http, url, key, alerts)
+                self.report.hub_new += await deliver_to_hub(self._http, url, key, explained)
             except HubDeliveryError as exc:
                 self.report.hub_failures += 1
                 self._say(f"{exc}; message {sequence} will come again in 5s")

@@ -29,6 +29,14 @@ class ReleasedModel:
     def features(self) -> list[str]:
         return list(self.spec["features"])
 
+    @property
+    def version(self) -> str:
+        """The first 12 hex digits of the manifest's SHA-256: any change to any file of the
+        artifact gives another version. The hub names models in use the same way
+        (hub.models_in_use), so that monitoring can tie an alert's model to its
+        pre-registration."""
+        return hashlib.sha256((self.folder / "MANIFEST.sha256").read_bytes()).hexdigest()[:12]
+
     def logits_and_contributions(self, x: Matrix) -> tuple[Matrix, Matrix]:
         if isinstance(self.model, lgb.Booster):
             contrib = np.asarray(self.model.predict(x, pred_contrib=True), dtype=np.float64)
@@ -72,7 +80,9 @@ def _ids(frame: pl.DataFrame, source: Path) -> pl.Series:
 
 
 def score_accounts(released: ReleasedModel, accounts: Path, top: int = 3) -> pl.DataFrame:
-    """account_id, score, band and reasons for every row of a behaviour Parquet file."""
+    """account_id, score, band, reasons and model_version for every row of a behaviour
+    Parquet file (the version travels with the scores into the klaxon's flags and from
+    there with each alert the model contributed to)."""
     try:
         frame = pl.read_parquet(accounts)
     except (OSError, pl.exceptions.ComputeError) as exc:
@@ -98,5 +108,6 @@ def score_accounts(released: ReleasedModel, accounts: Path, top: int = 3) -> pl.
             "score": np.round(scores, 6),
             "band": np.where(scores >= threshold, "flag for review", "no flag"),
             "reasons": reasons,
+            "model_version": [released.version] * len(reasons),
         }
     )

@@ -39,6 +39,20 @@ _UNSTORED = "nothing was stored"
 _Text = Annotated[str, Field(min_length=1, max_length=300)]
 
 
+class DeliveredModel(BaseModel):
+    """A released model's part in an alert (klaxon.model_flags): what the reviewer sees, and
+    the version monitoring ties to the model's pre-registered minimum PPV."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    band: _Text
+    score: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    version: Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")] | None = None
+    top_reasons: list[Annotated[str, Field(min_length=1, max_length=1_000)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
 class DeliveredAlert(BaseModel):
     """One alert as the klaxon worker writes it (safehold.klaxon.webhook.alert_body)."""
 
@@ -62,6 +76,7 @@ class DeliveredAlert(BaseModel):
     first_event_at: datetime
     last_event_at: datetime
     events: Annotated[int, Field(ge=1)]
+    model: DeliveredModel | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> DeliveredAlert:
@@ -89,6 +104,7 @@ class DeliveredAlert(BaseModel):
                 "last_event_at": self.last_event_at.isoformat(),
                 "events": self.events,
                 "delivered_by": "klaxon worker",
+                **({} if self.model is None else {"model": self.model.model_dump()}),
             },
         )
 
