@@ -35,6 +35,18 @@ def _refused(world: Path, prereg: Path, tmp_path: Path, *expected: str) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")], "no staging left"
 
 
+def _keep_justice_records(world: Path, per_agency: int) -> None:
+    """Cut each agency's justice records (what the study links from) and the truth to match."""
+    kept = []
+    for path in sorted((world / "members").glob("*/justice_records.parquet")):
+        records = pl.read_parquet(path).head(per_agency)
+        records.write_parquet(path)
+        kept.append(records.select(pl.lit(path.parent.name).alias("member_id"), "record_id"))
+    truth = world / "truth" / "justice_records.parquet"
+    both = pl.read_parquet(truth).join(pl.concat(kept), on=["member_id", "record_id"], how="semi")
+    both.write_parquet(truth)
+
+
 def test_missing_prereg(strong_world: Path, tmp_path: Path) -> None:
     _refused(strong_world, tmp_path / "absent.yaml", tmp_path, "absent.yaml", "not found")
 
@@ -48,14 +60,17 @@ def test_too_few_cases_for_the_folds(strong_world: Path, tmp_path: Path) -> None
     prereg = write_prereg(tmp_path, folds=20)
     world = tmp_path / "world"
     shutil.copytree(strong_world, world)
-    truth = world / "truth" / "justice_records.parquet"
-    pl.read_parquet(truth).head(12).write_parquet(truth)  # a dozen records: too few people
+    _keep_justice_records(world, 6)  # a few records per agency: too few people to link
     _refused(world, prereg, tmp_path, "case people for 20 folds", "fewer folds")
 
 
 def test_single_class_label(strong_world: Path, tmp_path: Path) -> None:
+    """With no case to link, the outcome would have a single class: refused before any
+    linkage (a cohort without case accounts is refused too: test_cohort_and_evaluation)."""
     world = tmp_path / "world"
     shutil.copytree(strong_world, world)
-    truth = world / "truth" / "justice_records.parquet"
-    pl.read_parquet(truth).clear().write_parquet(truth)  # no case at all
-    _refused(world, write_prereg(tmp_path), tmp_path, "single-class")
+    _keep_justice_records(world, 0)
+    _refused(
+        world, write_prereg(tmp_path), tmp_path,
+        "no convicted_offender cohort labels", "nothing to link the cases from",
+    )  # fmt: skip
