@@ -27,7 +27,9 @@ from safehold.research.linkage_eval import evaluate
 from safehold.research.prereg import Outcome
 
 _CACHE: dict[tuple[str, str], EnclaveData] = {}
-_LINKS: dict[tuple[int, Outcome, int], tuple[Linkage, pl.DataFrame]] = {}
+_LINKS: dict[tuple[int, Outcome, int], tuple[EnclaveData, Linkage, pl.DataFrame]] = {}
+"""Keyed by ``id`` of the data, and holding the data itself: while an entry lives its id
+cannot be given to another world's data (an id alone can be, once the first is freed)."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,9 @@ def link_cohort(data: EnclaveData, outcome: Outcome, seed: int) -> tuple[Linkage
     """Link the outcome's labels to the accounts; returns the linkage and those labels.
     Deterministic for a seed, so kept for the process beside the data it came from."""
     key = (id(data), outcome, seed)
-    if key in _LINKS and any(d is data for d in _CACHE.values()):
-        return _LINKS[key]
+    cached = _LINKS.get(key)
+    if cached is not None and cached[0] is data:
+        return cached[1], cached[2]
     labels = data.labels.filter(pl.col("cohort") == outcome.value)
     if labels.is_empty():
         raise StudyError(
@@ -70,7 +73,7 @@ def link_cohort(data: EnclaveData, outcome: Outcome, seed: int) -> tuple[Linkage
     result = link_labels(labels, data.accounts, LinkageSettings(seed=seed)), labels
     if len(_LINKS) >= 8:
         _LINKS.pop(next(iter(_LINKS)))
-    _LINKS[key] = result
+    _LINKS[key] = (data, *result)
     return result
 
 
