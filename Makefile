@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_STAMP := $(VENV)/.installed-demo
 TEST_STAMP := $(VENV)/.installed-test
+# pytest-xdist workers for `make test` (each test file runs whole in one worker, so its
+# module fixtures are built once); TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint format dictionary clean help
 
@@ -31,7 +34,7 @@ demo: $(DEMO_STAMP)
 	$(BIN)/safehold demo $(DEMO_ARGS)
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks

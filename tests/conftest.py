@@ -33,7 +33,7 @@ pytest_plugins = ["pytester"]
 credentials._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 SERVICES = {"postgresql": 5432, "nats": 4222, "redis": 6379}
-_skipped: list[str] = []
+NOT_LISTENING = "is not listening on 127.0.0.1"
 
 
 def _listening(port: int) -> bool:
@@ -45,25 +45,37 @@ def _listening(port: int) -> bool:
 
 
 @pytest.fixture
-def require_service(request: pytest.FixtureRequest) -> Callable[[str], None]:
+def require_service() -> Callable[[str], None]:
     def need(name: str) -> None:
         if _listening(SERVICES[name]):
             return
-        message = f"{name} is not listening on 127.0.0.1:{SERVICES[name]}"
+        message = f"{name} {NOT_LISTENING}:{SERVICES[name]}"
         if os.environ.get("SAFEHOLD_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{message} and SAFEHOLD_REQUIRE_SERVICES=1")
-        _skipped.append(f"{request.node.nodeid}: {name}")
         pytest.skip(message)
 
     return need
 
 
+def skipped_because(terminalreporter: pytest.TerminalReporter, words: str) -> list[str]:
+    """The tests skipped with ``words`` in the reason, read from the run's reports (not from
+    a list kept in this process, which pytest-xdist's workers would keep to themselves)."""
+    found = []
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        if words in reason:
+            found.append(f"{report.nodeid}: {reason.removeprefix('Skipped: ')}")
+    return found
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _skipped:
+    skipped = skipped_because(terminalreporter, NOT_LISTENING)
+    if skipped:
         terminalreporter.write_sep(
-            "!", f"{len(_skipped)} SERVICE TESTS SKIPPED: services not running", red=True, bold=True
+            "!", f"{len(skipped)} SERVICE TESTS SKIPPED: services not running", red=True, bold=True
         )
-        for line in _skipped:
+        for line in skipped:
             terminalreporter.write_line(f"  {line}")
 
 
@@ -80,3 +92,11 @@ def database_url(
     require_service("postgresql")
     with postgres_database() as url:
         yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: pytest-xdist (``make test``) hands out whole files in this order, so
+    the long files start while short ones fill the gaps, instead of one long file running
+    alone at the end."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: order within a file kept

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from safehold.store.alerts import NewAlert, add_alerts
 from safehold.store.models import AlertRow
 from safehold.store.users import add_user
+from tests.conftest import skipped_because
 from tests.databases import sqlite_url
 
 if TYPE_CHECKING:
@@ -137,18 +138,17 @@ def web_hub(tmp_path: Path) -> Iterator[Hub]:
 
 CHROMIUM = Path(os.environ.get("SAFEHOLD_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-results" / "screenshots"
-_browser_skipped: list[str] = []
+NO_CHROMIUM = "Chromium is not installed at"
 
 
 @pytest.fixture(scope="module")
-def chromium(request: pytest.FixtureRequest) -> Iterator[Browser]:
+def chromium() -> Iterator[Browser]:
     """Headless Chromium from the system's packages (browsers are never downloaded). Missing:
     the test is skipped loudly, or fails under SAFEHOLD_REQUIRE_SERVICES=1 (CI)."""
     if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        message = f"{NO_CHROMIUM} {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("SAFEHOLD_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{message} and SAFEHOLD_REQUIRE_SERVICES=1")
-        _browser_skipped.append(f"{request.node.nodeid}: chromium")
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
@@ -163,14 +163,15 @@ def chromium(request: pytest.FixtureRequest) -> Iterator[Browser]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _browser_skipped:
+    skipped = skipped_because(terminalreporter, NO_CHROMIUM)
+    if skipped:
         terminalreporter.write_sep(
             "!",
-            f"{len(_browser_skipped)} BROWSER TEST MODULES SKIPPED: Chromium not installed",
+            f"{len(skipped)} BROWSER TESTS SKIPPED: Chromium not installed",
             red=True,
             bold=True,
         )
-        for line in _browser_skipped:
+        for line in skipped:
             terminalreporter.write_line(f"  {line}")
 
 
