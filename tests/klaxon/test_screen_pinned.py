@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 
 from safehold.cli.klaxon_world import platform_members, recipient_markers, registry_flags_from_truth
+from safehold.klaxon import engine
 from safehold.klaxon.engine import ALERT_SCHEMA, screen
 from safehold.klaxon.events import ClockLimits, prepare_events
 from safehold.klaxon.flags import (
@@ -125,3 +126,34 @@ def test_every_platforms_alerts_are_exactly_the_pinned_ones(world: Path, tmp_pat
         fired.update(alerts["rules"].explode().to_list())
     assert fired == {r.id for r in rules.active}  # every rule is pinned, not only some
     assert found == PINNED, f"alerts changed; now {json.dumps(found, indent=1)}"
+
+
+def test_a_pair_key_collision_falls_back_to_the_exact_sort(
+    world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every pair given the same sort key (as if all of them collided): the engine must
+    notice and give exactly the alerts it gives with distinct keys."""
+    member = platform_members(world)[0]
+    flags = _flags(world, member, tmp_path / member)
+    events = prepare_events(_events(world, member), source=member, member_id=member, clock=CLOCK)
+    rules = load_rules()
+    expected = screen(events, flags, rules)
+    monkeypatch.setattr(engine, "_pair_key", lambda: pl.lit(7, dtype=pl.UInt64))
+    assert screen(events, flags, rules).equals(expected)
+
+
+def test_a_marker_hash_collision_never_makes_an_adult_a_child(world: Path, tmp_path: Path) -> None:
+    """An adult's account whose hash is among the children's (forced here) passes the
+    hash look-up but not the exact check."""
+    member = platform_members(world)[0]
+    flags = _flags(world, member, tmp_path / member)
+    events = prepare_events(_events(world, member), source=member, member_id=member, clock=CLOCK)
+    before = engine.candidate_events(events, flags)
+    outsiders = events.filter(
+        ~pl.col("recipient").is_in(flags.child_accounts.implode())
+        & pl.col("recipient_band").is_in(["25_34", "35_44"])
+    )["recipient"].unique()
+    assert outsiders.len() > 0
+    # the cached hashes of this load, widened as a collision would
+    flags.__dict__["child_hashes"] = pl.concat([flags.child_hashes, outsiders.hash()])
+    assert engine.candidate_events(events, flags).equals(before)

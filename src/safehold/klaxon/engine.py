@@ -66,19 +66,22 @@ def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     event's age band or by the member's markers.
 
     The marker look-up goes by a 64-bit hash of the account first (hashing is cheaper per
-    row than a set look-up of text); the few rows it lets through are then checked against
-    the accounts themselves, so a hash collision can never make an adult a child."""
+    row than a set look-up of text); the distinct accounts it lets through are then checked
+    against the accounts themselves, so a hash collision can never make an adult a child.
+    Without a collision (the usual case) that check filters nothing and the frame stands."""
     child_band = _is_minor_band("recipient_band")
     adult_sender = ~_is_minor_band("sender_band")
     hashed = flags.child_hashes.implode()
     maybe = events.filter(adult_sender & (child_band | pl.col("recipient").hash().is_in(hashed)))
-    by_marker = maybe.filter(~child_band)
-    if by_marker.height == 0:
+    by_marker = maybe.select(pl.col("recipient").filter(~child_band).unique()).to_series()
+    if by_marker.len() == 0:
         return maybe
-    # only the distinct accounts that passed by hash are checked exactly, against a set
-    # built once per flags load (a micro-batch then costs no set building)
+    # checked against a set built once per flags load (a micro-batch then costs no set
+    # building)
     children = flags.child_set
-    exact = [a for a in by_marker["recipient"].unique().to_list() if a in children]
+    exact = [a for a in by_marker.to_list() if a in children]
+    if len(exact) == by_marker.len():
+        return maybe
     return maybe.filter(
         child_band | pl.col("recipient").is_in(pl.Series(exact, dtype=pl.Utf8).implode())
     )
@@ -121,14 +124,12 @@ def _rule_hit(rule: _Rule) -> pl.Expr:
         return on & pl.col("first_contact")
     if isinstance(rule, FanOutRule):
         bucket = pl.col("_t") // micros(rule.within)
-        children = pl.when(on).then(pl.col("_pair")).drop_nulls().n_unique().over("_snd", bucket)
+        children = pl.when(on).then(pl.col("_pair")).drop_nulls().n_unique().over("sender", bucket)
         return on & (children >= rule.min_children)
     if isinstance(rule, NightTimeRule):
-        hour = pl.col("at").dt.hour()
-        night = on & (hour >= rule.start_hour) & (hour < rule.end_hour)
         if rule.min_events == 1:
-            return night
-        return night & pl.col(f"_night_{rule.id}")
+            return _night_flag(rule)
+        return pl.col(f"_night_{rule.id}")  # a night contact with enough before it
     if isinstance(rule, AgeGapRule):
         sender, child = _band_index("sender_band"), _band_index("_child_band")
         return (
@@ -143,55 +144,73 @@ def _rule_hit(rule: _Rule) -> pl.Expr:
     raise TypeError(f"no engine for rule kind {type(rule).__name__}")
 
 
-def _back(column: str, among: pl.Expr | None, k: int) -> pl.Expr:
-    """Per row: ``column`` of the row ``k`` rows up; with ``among``, of the row ``k`` rows
-    up among the rows where ``among`` holds (null on the other rows). The frame is sorted
-    by pair and time, so this reads a pair's own history (``_same_pair_back`` checks that
-    the row read belongs to the same pair). One gather: no filtered copy joined back."""
+def _hour() -> pl.Expr:
+    """The hour of day of the event: prepared events are UTC, so this is arithmetic on the
+    microseconds (floored, so right before 1970 too), cheaper than a calendar look-up."""
+    return pl.col("_t") // 3_600_000_000 % 24
+
+
+def _back(column: str, among: str | None, k: int) -> pl.Expr:
+    """Per row: ``column`` of the row ``k`` rows up; with ``among`` (a boolean column), of
+    the row ``k`` rows up among the rows where ``among`` holds (meaningful on those rows
+    only). The frame is sorted by pair and time, so this reads a pair's own history
+    (``_same_pair_back`` checks that the row read is of the same pair). A shift within the
+    two groups of ``among``: no filtered copy joined back."""
     if among is None:
         return pl.col(column).shift(k)
-    rank = among.cast(pl.Int64).cum_sum() - 1
-    return pl.col(column).filter(among).gather(pl.when(among & (rank >= k)).then(rank - k))
+    return pl.col(column).shift(k).over(among)
 
 
-def _same_pair_back(k: int, among: pl.Expr | None = None) -> pl.Expr:
+def _same_pair_back(k: int, among: str | None = None) -> pl.Expr:
     """True where the row ``k`` rows up (among ``among``) belongs to the same pair."""
     return (_back("_pair", among, k) == pl.col("_pair")).fill_null(False)
 
 
-def _night_column(rule: NightTimeRule) -> pl.Expr:
-    """Per row: is there a night contact of the same pair ``min_events - 1`` night contacts
-    back, no longer ago than ``within``."""
-    hour = pl.col("at").dt.hour()
-    night = _on_channels(rule) & (hour >= rule.start_hour) & (hour < rule.end_hour)
+def _night_flag(rule: NightTimeRule) -> pl.Expr:
+    return _on_channels(rule) & (_hour() >= rule.start_hour) & (_hour() < rule.end_hour)
+
+
+def _night_column(rule: NightTimeRule, nights: str) -> pl.Expr:
+    """Per row: a night contact, with a night contact of the same pair ``min_events - 1``
+    night contacts back, no longer ago than ``within``. ``nights`` is the column of
+    ``_night_flag``."""
     k = rule.min_events - 1
-    recent = (pl.col("_t") - _back("_t", night, k)) <= micros(rule.within)
-    return (night & _same_pair_back(k, night) & recent).fill_null(False)
+    recent = (pl.col("_t") - _back("_t", nights, k)) <= micros(rule.within)
+    return (pl.col(nights) & _same_pair_back(k, nights) & recent).fill_null(False)
 
 
-def _escalating_column(rule: EscalatingRule) -> pl.Expr:
+def _escalating_column(rule: EscalatingRule, on: str | None) -> pl.Expr:
     """Per row: the pair's last ``min_gaps`` gaps each shrink to at most ``max_ratio`` of
     the one before, the first of them is at least ``min_first_gap`` long, and the contacts
-    span at most ``within`` (counting only the rule's channels, if it names some)."""
+    span at most ``within``; counting only the rows of column ``on`` (the rule's channels)
+    if it names some."""
     k = rule.min_gaps
-    on = None if rule.channels is None else _on_channels(rule)
-    times = [pl.col("_t") if on is None else _back("_t", on, 0)]
-    times += [_back("_t", on, j) for j in range(1, k + 1)]
-    gap = [times[j] - times[j + 1] for j in range(k)]  # gap[0] is the latest
+    t = [pl.col("_t")] + [_back("_t", on, j) for j in range(1, k + 1)]
+    gap = [t[j] - t[j + 1] for j in range(k)]  # gap[0] is the latest
     ok = (
         _same_pair_back(k, on)
         & (gap[k - 1] >= micros(rule.min_first_gap))
-        & ((times[0] - times[k]) <= micros(rule.within))
+        & ((t[0] - t[k]) <= micros(rule.within))
     )
     for j in range(k - 1):
         ok = ok & (gap[j] <= rule.max_ratio * gap[j + 1])
+    if on is not None:
+        ok = pl.col(on) & ok
     return ok.fill_null(False)
 
 
-def _enrich(candidates: pl.DataFrame, flags: FlagSet) -> pl.LazyFrame:
-    """The candidates with their flags and markers, sorted by (sender, child, time) and
-    numbered by sender (``_snd``) and by pair (``_pair``): a lazy plan, so that the joins,
-    the sort and the rules run as one query."""
+def _pair_key() -> pl.Expr:
+    """A 64-bit key per (sender, child): sorting by it and time keeps each pair's rows
+    together and in time order at less than half the cost of sorting by the two strings.
+    Two pairs can share a key (a hash collision); ``_enrich`` notices and sorts by the
+    strings instead, so a collision costs time, never a wrong alert."""
+    return pl.col("sender").hash(seed=0) ^ pl.col("recipient").hash(seed=1)
+
+
+def _enrich(candidates: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
+    """The candidates with their flags and markers, sorted so that each (sender, child)
+    pair's rows are together and in time order, pairs numbered (``_pair``). Which pair
+    comes first does not matter: no rule and no alert depends on the order of pairs."""
     frame = (
         candidates.lazy()
         .join(flags.recipients.lazy(), on="recipient", how="left")
@@ -204,15 +223,26 @@ def _enrich(candidates: pl.DataFrame, flags: FlagSet) -> pl.LazyFrame:
         )
     else:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("_conversation_risk"))
-    return (
-        frame.with_columns(
-            pl.coalesce("marker_band", "recipient_band").alias("_child_band"),
-            pl.col("at").cast(pl.Int64).alias("_t"),
-        )
-        .sort("sender", "recipient", "_t", "event_id")
+    frame = frame.with_columns(
+        pl.coalesce("marker_band", "recipient_band").alias("_child_band"),
+        pl.col("at").cast(pl.Int64).alias("_t"),
+    )
+    new_pair = (_changed("sender") | _changed("recipient")).alias("_new_pair")
+    by_key = _collect(
+        frame.with_columns(_pair_key().alias("_key"))
+        .sort("_key", "_t", "event_id")
+        .with_columns(new_pair)
         .with_columns(
-            _changed("sender").cum_sum().alias("_snd"),
-            (_changed("sender") | _changed("recipient")).cum_sum().alias("_pair"),
+            pl.col("_new_pair").cum_sum().alias("_pair"),
+            # two pairs sharing a key would sit together with no change of key between them
+            (pl.col("_new_pair") != _changed("_key")).any().alias("_clash"),
+        )
+    )
+    if by_key.height == 0 or not by_key.item(0, "_clash"):
+        return by_key.drop("_key", "_new_pair", "_clash")
+    return _collect(
+        frame.sort("sender", "recipient", "_t", "event_id").with_columns(
+            new_pair.cum_sum().alias("_pair")
         )
     )
 
@@ -228,13 +258,20 @@ def _changed(column: str) -> pl.Expr:
 
 
 def _hits(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.LazyFrame:
-    frame = _enrich(candidates, flags)
-    extra = []
+    frame = _enrich(candidates, flags).lazy()
+    flags_in, extra = [], []  # the rows a history rule counts, then the rule's history
     for rule in rules.active:
         if isinstance(rule, NightTimeRule) and rule.min_events > 1:
-            extra.append(_night_column(rule).alias(f"_night_{rule.id}"))
+            flags_in.append(_night_flag(rule).alias(f"_in_{rule.id}"))
+            extra.append(_night_column(rule, f"_in_{rule.id}").alias(f"_night_{rule.id}"))
         elif isinstance(rule, EscalatingRule):
-            extra.append(_escalating_column(rule).alias(f"_esc_{rule.id}"))
+            on = None
+            if rule.channels is not None:
+                on = f"_in_{rule.id}"
+                flags_in.append(_on_channels(rule).alias(on))
+            extra.append(_escalating_column(rule, on).alias(f"_esc_{rule.id}"))
+    if flags_in:
+        frame = frame.with_columns(flags_in)
     if extra:
         frame = frame.with_columns(extra)
     return frame.with_columns(_rule_hit(rule).alias(f"hit:{rule.id}") for rule in rules.active)
