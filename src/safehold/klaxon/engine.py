@@ -3,13 +3,18 @@
 Why this shape: every rule concerns contact from an adult (or an account of unknown age) to
 a child, so the first pass keeps only those events (one hash look-up per event against the
 children the member knows, plus the age band the event carries). The windowed rules run on
-that small remainder, sorted once by (sender, child, time). An alert is one (sender, child,
-window): each rule counts once in it, adds its severity, and gives its reason; the alert is
-raised when the severities reach ``alert_at``. There is no per-event Python on this path."""
+that small remainder, sorted once so that each (sender, child) pair's events are together
+and in time order. An alert is one (sender, child, window): each rule counts once in it,
+adds its severity, and gives its reason; the alert is raised when the severities reach
+``alert_at``. There is no per-event Python on this path, and the steps after the candidate
+filter run as lazy plans on the in-memory engine: on batches this size the cost of a step
+is as much its fixed overhead as its rows, so fewer, fused steps are what makes it fast."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Iterable
 
 import polars as pl
 
@@ -64,19 +69,22 @@ def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     event's age band or by the member's markers.
 
     The marker look-up goes by a 64-bit hash of the account first (hashing is cheaper per
-    row than a set look-up of text); the few rows it lets through are then checked against
-    the accounts themselves, so a hash collision can never make an adult a child."""
+    row than a set look-up of text); the distinct accounts it lets through are then checked
+    against the accounts themselves, so a hash collision can never make an adult a child.
+    Without a collision (the usual case) that check filters nothing and the frame stands."""
     child_band = _is_minor_band("recipient_band")
     adult_sender = ~_is_minor_band("sender_band")
     hashed = flags.child_hashes.implode()
     maybe = events.filter(adult_sender & (child_band | pl.col("recipient").hash().is_in(hashed)))
-    by_marker = maybe.filter(~child_band)
-    if by_marker.height == 0:
+    by_marker = maybe.select(pl.col("recipient").filter(~child_band).unique()).to_series()
+    if by_marker.len() == 0:
         return maybe
-    # only the distinct accounts that passed by hash are checked exactly, against a set
-    # built once per flags load (a micro-batch then costs no set building)
+    # checked against a set built once per flags load (a micro-batch then costs no set
+    # building)
     children = flags.child_set
-    exact = [a for a in by_marker["recipient"].unique().to_list() if a in children]
+    exact = [a for a in by_marker.to_list() if a in children]
+    if len(exact) == by_marker.len():
+        return maybe
     return maybe.filter(
         child_band | pl.col("recipient").is_in(pl.Series(exact, dtype=pl.Utf8).implode())
     )
@@ -105,7 +113,7 @@ def _band_index(column: str) -> pl.Expr:
     return pl.col(column).cast(_BAND_ENUM).to_physical().cast(pl.Int16)
 
 
-def _rule_hit(rule: _Rule, frame: pl.DataFrame) -> pl.Expr:
+def _rule_hit(rule: _Rule) -> pl.Expr:
     """A boolean expression: does this rule fire on the event (row) of ``frame``."""
     on = _on_channels(rule)
     if isinstance(rule, FlaggedSenderRule):
@@ -119,14 +127,12 @@ def _rule_hit(rule: _Rule, frame: pl.DataFrame) -> pl.Expr:
         return on & pl.col("first_contact")
     if isinstance(rule, FanOutRule):
         bucket = pl.col("_t") // micros(rule.within)
-        children = pl.when(on).then(pl.col("_pair")).drop_nulls().n_unique().over("_snd", bucket)
+        children = pl.when(on).then(pl.col("_pair")).drop_nulls().n_unique().over("sender", bucket)
         return on & (children >= rule.min_children)
     if isinstance(rule, NightTimeRule):
-        hour = pl.col("at").dt.hour()
-        night = on & (hour >= rule.start_hour) & (hour < rule.end_hour)
         if rule.min_events == 1:
-            return night
-        return night & pl.col(f"_night_{rule.id}")
+            return _night_flag(rule)
+        return pl.col(f"_night_{rule.id}")  # a night contact with enough before it
     if isinstance(rule, AgeGapRule):
         sender, child = _band_index("sender_band"), _band_index("_child_band")
         return (
@@ -141,130 +147,176 @@ def _rule_hit(rule: _Rule, frame: pl.DataFrame) -> pl.Expr:
     raise TypeError(f"no engine for rule kind {type(rule).__name__}")
 
 
-def _same_pair_back(k: int) -> pl.Expr:
-    """True where the row ``k`` rows up belongs to the same (sender, child) pair; the frame
-    is sorted by pair and time, so a plain shift then reads the pair's own history."""
-    return (pl.col("_pair").shift(k) == pl.col("_pair")).fill_null(False)
+def _hour() -> pl.Expr:
+    """The hour of day of the event: prepared events are UTC, so this is arithmetic on the
+    microseconds (floored, so right before 1970 too), cheaper than a calendar look-up."""
+    return pl.col("_t") // 3_600_000_000 % 24
 
 
-def _night_column(rule: NightTimeRule, frame: pl.DataFrame) -> pl.Series:
-    """Per row: is there a night contact of the same pair ``min_events - 1`` night contacts
-    back, no longer ago than ``within``."""
-    hour = pl.col("at").dt.hour()
-    night = _on_channels(rule) & (hour >= rule.start_hour) & (hour < rule.end_hour)
+def _back(column: str, among: str | None, k: int) -> pl.Expr:
+    """Per row: ``column`` of the row ``k`` rows up; with ``among`` (a boolean column), of
+    the row ``k`` rows up among the rows where ``among`` holds (meaningful on those rows
+    only). The frame is sorted by pair and time, so this reads a pair's own history
+    (``_same_pair_back`` checks that the row read is of the same pair). A shift within the
+    two groups of ``among``: no filtered copy joined back."""
+    if among is None:
+        return pl.col(column).shift(k)
+    return pl.col(column).shift(k).over(among)
+
+
+def _same_pair_back(k: int, among: str | None = None) -> pl.Expr:
+    """True where the row ``k`` rows up (among ``among``) belongs to the same pair."""
+    return (_back("_pair", among, k) == pl.col("_pair")).fill_null(False)
+
+
+def _night_flag(rule: NightTimeRule) -> pl.Expr:
+    return _on_channels(rule) & (_hour() >= rule.start_hour) & (_hour() < rule.end_hour)
+
+
+def _night_column(rule: NightTimeRule, nights: str) -> pl.Expr:
+    """Per row: a night contact, with a night contact of the same pair ``min_events - 1``
+    night contacts back, no longer ago than ``within``. ``nights`` is the column of
+    ``_night_flag``."""
     k = rule.min_events - 1
-    nights = (
-        frame.select("_i", "_pair", "_t", night.alias("_night"))
-        .filter("_night")
-        .select(
-            "_i",
-            (
-                _same_pair_back(k) & ((pl.col("_t") - pl.col("_t").shift(k)) <= micros(rule.within))
-            ).alias("_ok"),
-        )
-    )
-    joined = frame.select("_i").join(nights, on="_i", how="left", maintain_order="left")
-    return joined.get_column("_ok").fill_null(False)
+    recent = (pl.col("_t") - _back("_t", nights, k)) <= micros(rule.within)
+    return (pl.col(nights) & _same_pair_back(k, nights) & recent).fill_null(False)
 
 
-def _escalating_column(rule: EscalatingRule, frame: pl.DataFrame) -> pl.Series:
+def _escalating_column(rule: EscalatingRule, on: str | None) -> pl.Expr:
     """Per row: the pair's last ``min_gaps`` gaps each shrink to at most ``max_ratio`` of
     the one before, the first of them is at least ``min_first_gap`` long, and the contacts
-    span at most ``within``."""
+    span at most ``within``; counting only the rows of column ``on`` (the rule's channels)
+    if it names some."""
     k = rule.min_gaps
-    t = pl.col("_t")
-    gap = [t.shift(j) - t.shift(j + 1) for j in range(k)]  # gap[0] is the latest
+    t = [pl.col("_t")] + [_back("_t", on, j) for j in range(1, k + 1)]
+    gap = [t[j] - t[j + 1] for j in range(k)]  # gap[0] is the latest
     ok = (
-        _same_pair_back(k)
+        _same_pair_back(k, on)
         & (gap[k - 1] >= micros(rule.min_first_gap))
-        & ((t - t.shift(k)) <= micros(rule.within))
+        & ((t[0] - t[k]) <= micros(rule.within))
     )
     for j in range(k - 1):
         ok = ok & (gap[j] <= rule.max_ratio * gap[j + 1])
-    if rule.channels is None:
-        return frame.select(ok.fill_null(False)).to_series()
-    rows = frame.select("_i", "_pair", "_t", _on_channels(rule).alias("_on")).filter("_on")
-    back = rows.select("_i", ok.fill_null(False).alias("_ok"))
-    joined = frame.select("_i").join(back, on="_i", how="left", maintain_order="left")
-    return joined.get_column("_ok").fill_null(False)
+    if on is not None:
+        ok = pl.col(on) & ok
+    return ok.fill_null(False)
+
+
+def _pair_key() -> pl.Expr:
+    """A 64-bit key per (sender, child): sorting by it and time keeps each pair's rows
+    together and in time order at less than half the cost of sorting by the two strings.
+    Two pairs can share a key (a hash collision); ``_enrich`` notices and sorts by the
+    strings instead, so a collision costs time, never a wrong alert."""
+    return pl.col("sender").hash(seed=0) ^ pl.col("recipient").hash(seed=1)
 
 
 def _enrich(candidates: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
-    frame = candidates.join(flags.recipients, on="recipient", how="left").join(
-        flags.senders, on="sender", how="left"
+    """The candidates with their flags and markers, sorted so that each (sender, child)
+    pair's rows are together and in time order, pairs numbered (``_pair``). Which pair
+    comes first does not matter: no rule and no alert depends on the order of pairs."""
+    frame = (
+        candidates.lazy()
+        .join(flags.recipients.lazy(), on="recipient", how="left")
+        .join(flags.senders.lazy(), on="sender", how="left")
     )
     risk = flags.conversation_risk
-    if risk is not None and frame["conversation_id"].null_count() < frame.height:
+    if risk is not None and candidates["conversation_id"].null_count() < candidates.height:
         frame = frame.join(
-            risk.rename({"risk": "_conversation_risk"}), on="conversation_id", how="left"
+            risk.lazy().rename({"risk": "_conversation_risk"}), on="conversation_id", how="left"
         )
     else:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("_conversation_risk"))
-    return (
-        frame.with_columns(
-            pl.coalesce("marker_band", "recipient_band").alias("_child_band"),
-            pl.col("at").cast(pl.Int64).alias("_t"),
-        )
+    frame = frame.with_columns(
+        pl.coalesce("marker_band", "recipient_band").alias("_child_band"),
+        pl.col("at").cast(pl.Int64).alias("_t"),
+    )
+    new_pair = (_changed("sender") | _changed("recipient")).alias("_new_pair")
+    by_key = _collect(
+        frame.with_columns(_pair_key().alias("_key"))
+        .sort("_key", "_t", "event_id")
+        .with_columns(new_pair)
         .with_columns(
-            pl.col("sender").cast(pl.Categorical).to_physical().alias("_sc"),
-            pl.col("recipient").cast(pl.Categorical).to_physical().alias("_rc"),
-        )
-        .sort("_sc", "_rc", "_t", "event_id")
-        .with_row_index("_i")
-        .with_columns(
-            _changed("_sc").alias("_snd"),
-            (_changed("_sc") | _changed("_rc")).alias("_pair_start"),
-        )
-        .with_columns(
-            pl.col("_snd").cum_sum().alias("_snd"), pl.col("_pair_start").cum_sum().alias("_pair")
+            pl.col("_new_pair").cum_sum().alias("_pair"),
+            # two pairs sharing a key would sit together with no change of key between them
+            (pl.col("_new_pair") != _changed("_key")).any().alias("_clash"),
         )
     )
+    if by_key.height == 0 or not by_key.item(0, "_clash"):
+        return by_key.drop("_key", "_new_pair", "_clash")
+    return _collect(
+        frame.sort("sender", "recipient", "_t", "event_id").with_columns(
+            new_pair.cum_sum().alias("_pair")
+        )
+    )
+
+
+def _collect(plan: pl.LazyFrame) -> pl.DataFrame:
+    """Run a plan on the in-memory engine: a batch is small and already in memory, and on
+    Polars 2 the default engine choice ran these plans two to three times slower."""
+    return plan.collect(engine="in-memory")
 
 
 def _changed(column: str) -> pl.Expr:
     return (pl.col(column) != pl.col(column).shift(1)).fill_null(True)
 
 
-def rule_hits(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
-    """The candidate events with one boolean column ``hit:<rule id>`` per active rule."""
-    frame = _enrich(candidates, flags)
-    extra = []
+def _hits(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.LazyFrame:
+    frame = _enrich(candidates, flags).lazy()
+    flags_in, extra = [], []  # the rows a history rule counts, then the rule's history
     for rule in rules.active:
         if isinstance(rule, NightTimeRule) and rule.min_events > 1:
-            extra.append(_night_column(rule, frame).alias(f"_night_{rule.id}"))
+            flags_in.append(_night_flag(rule).alias(f"_in_{rule.id}"))
+            extra.append(_night_column(rule, f"_in_{rule.id}").alias(f"_night_{rule.id}"))
         elif isinstance(rule, EscalatingRule):
-            extra.append(_escalating_column(rule, frame).alias(f"_esc_{rule.id}"))
+            on = None
+            if rule.channels is not None:
+                on = f"_in_{rule.id}"
+                flags_in.append(_on_channels(rule).alias(on))
+            extra.append(_escalating_column(rule, on).alias(f"_esc_{rule.id}"))
+    if flags_in:
+        frame = frame.with_columns(flags_in)
     if extra:
         frame = frame.with_columns(extra)
-    return frame.with_columns(
-        _rule_hit(rule, frame).alias(f"hit:{rule.id}") for rule in rules.active
-    )
+    return frame.with_columns(_rule_hit(rule).alias(f"hit:{rule.id}") for rule in rules.active)
 
 
-def _combinations(ordered: list[_Rule], masks: pl.Series) -> pl.DataFrame:
-    """The rules, reasons and severities of each combination of rules that fired (a bit
-    per rule in ``ordered``): a handful of rows, built once per batch, joined to alerts."""
-    reasons = [reason_of(r) for r in ordered]
-    rows = []
-    for value in masks.to_list():
-        picked = [i for i in range(len(ordered)) if value >> i & 1]
-        rows.append(
-            {
-                "_mask": value,
-                "rules": [ordered[i].id for i in picked],
-                "reasons": [reasons[i] for i in picked],
-                "rule_severities": [ordered[i].severity for i in picked],
-            }
-        )
+def rule_hits(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
+    """The candidate events with one boolean column ``hit:<rule id>`` per active rule."""
+    return _collect(_hits(candidates, flags, rules))
+
+
+_TABLE_RULES = 10  # a table of every combination has at most 1,024 rows
+_RuleKey = tuple[tuple[str, str, int], ...]  # (id, reason, severity) in bit order
+
+
+def _combinations(rules: _RuleKey, masks: Iterable[int]) -> pl.DataFrame:
+    """The total severity, rules, reasons and severities of each combination of rules that
+    fired (bit ``i`` of a mask is ``rules[i]``), to be joined to the alerts by mask."""
+    values = list(masks)
+    picked = [[rules[i] for i in range(len(rules)) if value >> i & 1] for value in values]
     return pl.DataFrame(
-        rows,
+        {
+            "_mask": values,
+            "severity": [sum(r[2] for r in p) for p in picked],
+            "rules": [[r[0] for r in p] for p in picked],
+            "reasons": [[r[1] for r in p] for p in picked],
+            "rule_severities": [[r[2] for r in p] for p in picked],
+        },
         schema={
-            "_mask": masks.dtype,
+            "_mask": pl.Int64,
+            "severity": pl.Int64,
             "rules": pl.List(pl.Utf8),
             "reasons": pl.List(pl.Utf8),
             "rule_severities": pl.List(pl.Int64),
         },
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _every_combination(rules: _RuleKey) -> pl.DataFrame:
+    """Made once per rule set: building list columns from Python costs more than a whole
+    batch's joins, so it is not done per batch."""
+    return _combinations(rules, range(1 << len(rules)))
 
 
 def alert_id(member_id: str, sender: str, recipient: str, window_start_us: int) -> str:
@@ -276,72 +328,106 @@ def _digest(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
+def _digests(keys: pl.Series) -> pl.Series:
+    """``_digest`` of every key: the same blake2b, with the encoding done by Polars and no
+    function call per key (this runs once per alert, not per event)."""
+    blake2b = hashlib.blake2b
+    ids = [blake2b(key, digest_size=16).hexdigest() for key in keys.cast(pl.Binary).to_list()]
+    return pl.Series("alert_id", ids, dtype=pl.Utf8)
+
+
 def alerts_from_hits(hits: pl.DataFrame, member_id: str, rules: RuleSet) -> pl.DataFrame:
-    """One row per (sender, child, window) whose rule severities reach ``alert_at``."""
-    active = rules.active
-    if hits.height == 0 or not active:
+    """One row per (sender, child, window) whose rule severities reach ``alert_at``.
+
+    Why this shape: hits are sorted by pair then time, so each (pair, window) is one run of
+    rows, and an integer run id is the cheapest group key. The rules that fired on a row
+    are folded into one integer (a bit per rule), so a run needs one bitwise or rather than
+    one ``any`` per rule, and its severity follows from the bits. The whole step is one
+    lazy query up to the alert ids (which are blake2b, so Python's), then one more."""
+    if hits.height == 0 or not rules.active:
         return empty_alerts()
+    return _alerts(hits.lazy(), member_id, rules)
+
+
+def _alerts(hits: pl.LazyFrame, member_id: str, rules: RuleSet) -> pl.DataFrame:
     window = micros(rules.window)
-    fired = [pl.col(f"hit:{r.id}").any().alias(r.id) for r in active]
-    # hits are sorted by pair then time, so each (pair, window) is one run of rows: an
-    # integer run id is a cheaper group key than the pair and window together
-    grouped = (
-        hits.with_columns((pl.col("_t") // window * window).alias("_w"))
-        .with_columns((_changed("_pair") | _changed("_w")).cum_sum().alias("_run"))
+    ordered = sorted(rules.active, key=lambda r: (-r.severity, r.id))
+    key = tuple((r.id, reason_of(r), r.severity) for r in ordered)
+    bits = pl.sum_horizontal(
+        [pl.col(f"hit:{r.id}").cast(pl.Int64) * (1 << i) for i, r in enumerate(ordered)]
+    )
+    runs = (
+        hits.select(
+            "_pair",
+            "sender",
+            "recipient",
+            "event_id",
+            "_t",
+            (pl.col("_t") // window * window).alias("_w"),
+            bits.alias("_bits"),
+        )
+        .with_columns((_changed("_pair") | _changed("_w")).cum_sum().set_sorted().alias("_run"))
         .group_by("_run")
         .agg(
-            pl.col("_pair", "_w").first(),
-            *fired,
-            pl.col("sender", "recipient").first(),
-            pl.col("_t").min().alias("_first_t"),
+            pl.col("sender", "recipient", "_w").first(),
             pl.col("event_id").first().alias("first_event_id"),
-            pl.col("_t").max().alias("_last_t"),
+            pl.col("_t").first().alias("_first_t"),  # the run is in time order
+            pl.col("_t").last().alias("_last_t"),
             pl.len().cast(pl.Int64).alias("events"),
+            pl.col("_bits").bitwise_or().alias("_mask"),
         )
     )
-    severity = pl.sum_horizontal(
-        [pl.when(pl.col(r.id)).then(r.severity).otherwise(0) for r in active]
+    if len(key) <= _TABLE_RULES:
+        table = _every_combination(key)
+    else:  # too many rules for a table of every combination: only those that fired
+        collected = _collect(runs)
+        table = _combinations(key, collected["_mask"].unique().to_list())
+        runs = collected.lazy()
+    alerting = (
+        runs.join(table.lazy(), on="_mask")
+        .filter(pl.col("severity") >= rules.alert_at)
+        .with_columns(
+            pl.concat_str(
+                pl.lit(f"{ALERT_ID_VERSION}|{member_id}"),
+                "sender",
+                "recipient",
+                "_w",
+                separator="|",
+            ).alias("_key")
+        )
+        .pipe(_collect)
     )
-    grouped = grouped.with_columns(severity.alias("severity")).filter(
-        pl.col("severity") >= rules.alert_at
-    )
-    if grouped.height == 0:
+    if alerting.height == 0:
         return empty_alerts()
-    ordered = sorted(active, key=lambda r: (-r.severity, r.id))
-    mask = pl.sum_horizontal(
-        [pl.when(pl.col(r.id)).then(1 << i).otherwise(0) for i, r in enumerate(ordered)]
-    ).alias("_mask")
-    grouped = grouped.with_columns(mask)
-    listed = grouped.join(_combinations(ordered, grouped["_mask"].unique()), on="_mask")
-    keys = listed.select(
-        pl.concat_str(
-            pl.lit(f"{ALERT_ID_VERSION}|{member_id}"), "sender", "recipient", "_w", separator="|"
+    return (
+        alerting.lazy()
+        .select(
+            _digests(alerting.get_column("_key")),
+            pl.lit(member_id).alias("member_id"),
+            "sender",
+            "recipient",
+            pl.col("_w").cast(TIME).alias("window_start"),
+            (pl.col("_w") + window).cast(TIME).alias("window_end"),
+            "severity",
+            "rules",
+            "reasons",
+            "rule_severities",
+            "first_event_id",
+            pl.col("_first_t").cast(TIME).alias("first_event_at"),
+            pl.col("_last_t").cast(TIME).alias("last_event_at"),
+            "events",
         )
-    ).to_series()
-    ids = [_digest(key) for key in keys.to_list()]
-    out = listed.select(
-        pl.Series("alert_id", ids, dtype=pl.Utf8),
-        pl.lit(member_id).alias("member_id"),
-        "sender",
-        "recipient",
-        pl.col("_w").cast(TIME).alias("window_start"),
-        (pl.col("_w") + window).cast(TIME).alias("window_end"),
-        "severity",
-        "rules",
-        "reasons",
-        "rule_severities",
-        "first_event_id",
-        pl.col("_first_t").cast(TIME).alias("first_event_at"),
-        pl.col("_last_t").cast(TIME).alias("last_event_at"),
-        "events",
+        .sort("alert_id")
+        .pipe(_collect)
     )
-    return out.cast(ALERT_SCHEMA).sort("alert_id")  # type: ignore[arg-type]
 
 
 def screen(events: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
     """Batch screening of prepared events (``events.prepare_events``)."""
     candidates = candidate_events(events, flags)
-    return alerts_from_hits(rule_hits(candidates, flags, rules), flags.member_id, rules)
+    if candidates.height == 0 or not rules.active:
+        return empty_alerts()
+    return _alerts(_hits(candidates, flags, rules), flags.member_id, rules)
 
 
 def merge_alerts(existing: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
