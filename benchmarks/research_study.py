@@ -242,6 +242,7 @@ def linkage_benchmark(
         "linkage_records": labels.height,
         "linkage_subjects": subjects,
         "linkage_possible_pairs": linkage.possible_pairs,
+        "linkage_label_chunks": linkage.blocking["label_chunks"],
         "linkage_ours_seconds": round(seconds["ours"], 1),
         "linkage_baseline_seconds": round(seconds["baseline"], 1),
         "linkage_peak_rss_mb_after_ours": round(peaks["ours"], 0),

@@ -1,6 +1,7 @@
 """Linkage of cohort labels to platform accounts: its measured precision and recall on a
-small synthetic world, beside the exact-pseudonym baseline; determinism for a seed; and no
-pairwise score or linked identifier in anything it writes."""
+small synthetic world, beside the exact-pseudonym baseline; determinism for a seed; the same
+links whether scored in one chunk or several; and no pairwise score or linked identifier in
+anything it writes."""
 
 from __future__ import annotations
 
@@ -82,6 +83,21 @@ def test_linkage_is_deterministic_for_a_seed(linkage_world: Path) -> None:
     assert first.links.equals(again.links)
     assert first.uncertain.equals(again.uncertain)
     assert first.possible_pairs == again.possible_pairs
+
+
+def test_chunked_linkage_gives_the_same_links_as_one_chunk(linkage_world: Path) -> None:
+    """Chunking is how linkage reaches millions of accounts; it must not change a link."""
+    data = cached_enclave(linkage_world)
+    for cohort in ("convicted_offender", "vulnerable_child"):
+        labels = data.labels.filter(pl.col("cohort") == cohort)
+        whole = link_labels(labels, data.accounts, LinkageSettings(chunks=1))
+        chunked = link_labels(labels, data.accounts, LinkageSettings(chunks=4))
+        assert (whole.blocking["label_chunks"], chunked.blocking["label_chunks"]) == (1, 4)
+        assert whole.links.height > 20
+        assert chunked.links.equals(whole.links)
+        assert chunked.uncertain.equals(whole.uncertain)
+        assert chunked.possible_pairs == whole.possible_pairs
+        assert chunked.pairs_over_threshold == whole.pairs_over_threshold
 
 
 def test_a_cohort_without_labels_is_refused(linkage_world: Path, tmp_path: Path) -> None:

@@ -6,7 +6,13 @@ Instead each of ``bands`` blocking groups samples ``bits`` fixed positions of th
 that differ in a share ``h`` of their positions share a group's key with probability
 ``(1 - h) ** bits``, so near-identical filters (the same person, a typo apart) meet in at
 least one group almost surely, while unrelated filters rarely meet. A group whose sampled
-bits are all zero gives no key (nearly empty filters would otherwise all meet there)."""
+bits are all zero gives no key (nearly empty filters would otherwise all meet there).
+
+Each group's key is its own column (``lsh_0`` ...), null where the group gives no key, so
+that linkage blocks on each with a plain equi-join. One list of keys per record, exploded
+for the join, would be the same candidate pairs, but Splink materialises the explosion with
+every other blocking column beside each key: at 5,000,000 accounts that is 120,000,000 rows,
+which ran out of DuckDB's memory limit."""
 
 from __future__ import annotations
 
@@ -46,12 +52,17 @@ def band_positions(seed: int, bands: int, bits: int, length_bits: int) -> npt.ND
     return np.stack([rng.choice(length_bits, size=bits, replace=False) for _ in range(bands)])
 
 
-def lsh_keys(matrix: npt.NDArray[np.uint8], positions: npt.NDArray[np.int64]) -> pl.Series:
-    """Per row, a list with one key per band that has any of its sampled bits set: the band
-    index in the high bits, the sampled bits below (keys of different bands never collide)."""
+def band_columns(bands: int) -> list[str]:
+    """The names of the key columns, one per band."""
+    return [f"lsh_{band}" for band in range(bands)]
+
+
+def lsh_keys(matrix: npt.NDArray[np.uint8], positions: npt.NDArray[np.int64]) -> pl.DataFrame:
+    """Per row, one key per band (column ``lsh_<band>``): the bits found at the band's
+    sampled positions, null where none of them is set."""
     bands, bits = positions.shape
-    if bits > 40:
-        raise ValueError("at most 40 bits per band (keys are 64-bit integers)")
+    if bits > 64:
+        raise ValueError("at most 64 bits per band (keys are 64-bit integers)")
     keys = np.zeros((matrix.shape[0], bands), dtype=np.int64)
     width = (bits + 7) // 8
     for start in range(0, matrix.shape[0], 20_000):
@@ -61,9 +72,10 @@ def lsh_keys(matrix: npt.NDArray[np.uint8], positions: npt.NDArray[np.int64]) ->
         wide[:, :, 8 - width :] = packed
         keys[start : start + 20_000] = wide.view(">u8")[:, :, 0].astype(np.int64)
     present = keys != 0
-    keys |= np.arange(bands, dtype=np.int64)[None, :] << 40
-    offsets = np.concatenate([[0], np.cumsum(present.sum(axis=1))]).astype(np.int32)
-    lists = pa.ListArray.from_arrays(pa.array(offsets), pa.array(keys[present]))
-    series = pl.from_arrow(lists)
-    assert isinstance(series, pl.Series)
-    return series.alias("lsh")
+    columns = {
+        name: pa.array(keys[:, band], mask=~present[:, band])
+        for band, name in enumerate(band_columns(bands))
+    }
+    frame = pl.from_arrow(pa.table(columns))
+    assert isinstance(frame, pl.DataFrame)
+    return frame

@@ -5,9 +5,17 @@ Each side holds at most a keyed email pseudonym, a keyed phone pseudonym and a C
 and date of birth. Comparisons: email and phone pseudonyms equal or not (null when either
 side lacks one), and the CLKs' Dice coefficient ``2|A∩B| / (|A|+|B|)`` in levels, computed
 inside DuckDB as the popcount of the AND of the two filters. Candidate pairs: equal email,
-equal phone, or a shared λ-fold LSH key of the CLKs (``clk_blocking``). u probabilities
-come from random sampling, m probabilities from EM sessions blocked on email and on phone
-(each estimates the other comparisons), the prior from the pairs that share a pseudonym.
+equal phone, or a shared λ-fold LSH key of the CLKs (``clk_blocking``, one blocking rule per
+band). u probabilities come from random sampling, m probabilities from EM sessions blocked on
+email and on phone (each estimates the other comparisons), the prior from the pairs that
+share a pseudonym.
+
+Scoring runs in chunks of the labels (Splink's chunked predict, each chunk blocked and
+scored against every account), so that the candidate pairs held at once stay within DuckDB's
+memory limit at millions of accounts; a pair's score depends only on the two records and the
+trained model, so the pairs kept are the same whatever the chunking. Training is not chunked:
+EM sees only the pairs sharing an email or a phone pseudonym (about one to two per label), u a
+fixed sample of account pairs.
 
 A pair is linked when its match probability reaches the threshold, and then one to one
 within each (label source, platform) pair: an agency holds one record per person and a
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +41,7 @@ import polars as pl
 from safehold.research.clk_blocking import (
     BANDS,
     BITS_PER_BAND,
+    band_columns,
     band_positions,
     clk_bytes,
     lsh_keys,
@@ -44,6 +54,9 @@ POSSIBLE = 0.01
 serve as a control (an unlinked case among the controls would blur the comparison)."""
 DICE_LEVELS: tuple[float, ...] = (1.0, 0.97, 0.9, 0.8)
 U_PAIRS = 1_000_000
+CHUNK_PRODUCT = 20_000_000_000
+"""Labels times accounts scored in one chunk when ``LinkageSettings.chunks`` is not given:
+20,000 records against 1,000,000 accounts, the largest run measured in one piece (4.1 GB)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class LinkageSettings:
     seed: int = 0
     threads: int | None = None
     memory_limit: str | None = None  # DuckDB's, e.g. "6GB"; beyond it DuckDB spills to disk
+    chunks: int | None = None  # label chunks scored in turn; None: from CHUNK_PRODUCT
 
 
 @dataclass
@@ -90,14 +104,16 @@ class Linkage:
         }
 
 
-def _side(frame: pl.DataFrame, id_column: str, group_column: str, lsh: pl.Series) -> pl.DataFrame:
+def _side(
+    frame: pl.DataFrame, id_column: str, group_column: str, lsh: pl.DataFrame
+) -> pl.DataFrame:
     return frame.select(
         pl.col(id_column).alias("unique_id"),
         pl.col(group_column).alias("grp"),
         "email_key",
         "phone_key",
         pl.col("clk").str.decode("base64").alias("clk"),
-    ).with_columns(lsh)
+    ).hstack(lsh)
 
 
 def _dice(low: float) -> str:
@@ -137,7 +153,7 @@ def _settings(bands: int) -> dict[str, Any]:
         "blocking_rules_to_generate_predictions": [
             block_on("email_key"),
             block_on("phone_key"),
-            block_on("lsh", arrays_to_explode=["lsh"]),
+            *(block_on(column) for column in band_columns(bands)),
         ],
         "additional_columns_to_retain": ["grp"],
         "retain_matching_columns": False,
@@ -163,13 +179,15 @@ def link_labels(
         accounts, account_bits, settings.seed, record_like=_popcounts(account_bits) >= fullest
     )
     del account_bits
+    chunks = max(settings.chunks or math.ceil(labels.height * accounts.height / CHUNK_PRODUCT), 1)
     with tempfile.TemporaryDirectory(prefix="safehold-linkage-") as spill:
         con = _connect(settings, spill)
         try:
             _load(con, "labels_in", left)
             _load(con, "accounts_in", right)
             pairs = _scored_pairs(con, left.select("email_key", "phone_key"),
-                                  right.select("email_key", "phone_key"), u, settings)  # fmt: skip
+                                  right.select("email_key", "phone_key"), u, settings,
+                                  chunks)  # fmt: skip
         finally:
             con.close()
     over = pairs.filter(pl.col("p") >= settings.threshold)
@@ -195,6 +213,7 @@ def link_labels(
             "rules": ["email pseudonym equal", "phone pseudonym equal", "a shared CLK LSH key"],
             "lsh_bands": settings.bands,
             "lsh_bits_per_band": settings.bits_per_band,
+            "label_chunks": chunks,
         },
     )
 
@@ -339,8 +358,10 @@ def _scored_pairs(
     right: pl.DataFrame,
     u: dict[str, list[float]],
     settings: LinkageSettings,
+    chunks: int,
 ) -> pl.DataFrame:
-    """Every candidate pair with its match probability (``p``), never leaving this module."""
+    """Every candidate pair of match probability POSSIBLE or more with that probability
+    (``p``), never leaving this module; scored in ``chunks`` chunks of the labels."""
     from splink import DuckDBAPI, Linker, block_on
 
     logging.getLogger("splink").setLevel(logging.ERROR)
@@ -366,7 +387,11 @@ def _scored_pairs(
     training.estimate_probability_two_random_records_match(
         [block_on("email_key"), block_on("phone_key")], recall=recall
     )
-    predictions = linker.inference.predict(threshold_match_probability=POSSIBLE)
+    # Splink puts the dataset whose name sorts first on the left ("accounts" before
+    # "labels"), so the labels are its right side.
+    predictions = linker.inference.predict(
+        threshold_match_probability=POSSIBLE, num_chunks_left=1, num_chunks_right=chunks
+    )
     # Splink orders each pair by dataset name, so put the label side first explicitly.
     first = "source_dataset_l = 'labels'"
     pairs: pl.DataFrame = con.sql(
