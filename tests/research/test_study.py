@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from safehold.cli.main import app
-from safehold.hub.models_in_use import model_version
+from safehold.exchange.model_version import model_version
 from safehold.research.output import write_study
 from safehold.research.prereg import Outcome
 from safehold.research.study import NO_SIGNAL, StudyResult, run_study
@@ -127,7 +127,7 @@ def test_member_scores_own_accounts_with_the_released_model(
     assert result.exit_code == 0, result.output
     scores = pl.read_csv(out)
     assert scores.height == pl.read_parquet(accounts).height
-    # the version that travels with the scores is the one the hub's monitoring names
+    # the version that travels with the scores is the artifact's, as monitoring names it
     assert scores["model_version"].unique().to_list() == [model_version(model)]
     flagged = scores.filter(pl.col("band") == "flag for review")
     assert flagged.height > 0 and (flagged["reasons"].str.len_chars() > 0).all()

@@ -19,17 +19,19 @@ from safehold.research.prereg import Outcome
 from safehold.research.study import STEPS, run_study
 from safehold.research.world_data import cached_enclave, link_cohort, linkage_summary
 
+_World = Annotated[
+    Path,
+    typer.Option(
+        help="Folder written by `safehold synth world` or by `safehold hub export enclave`."
+    ),
+]
+
 app = typer.Typer(help="Research enclave: pre-registered cohort studies.", no_args_is_help=True)
 
 
 @app.command("run")
 def run(
-    world: Annotated[
-        Path,
-        typer.Option(
-            help="Folder written by `safehold synth world` or by `safehold hub export enclave`."
-        ),
-    ],
+    world: _World,
     prereg: Annotated[Path, typer.Option(help="Pre-registration YAML (see examples/).")],
     out: Annotated[
         Path, typer.Option(help="Folder for report.json, model-card.html and any model.")
@@ -113,12 +115,7 @@ def _quality_table(summary: dict[str, Any]) -> Table:
 
 @app.command("link")
 def link(
-    world: Annotated[
-        Path,
-        typer.Option(
-            help="Folder written by `safehold synth world` or by `safehold hub export enclave`."
-        ),
-    ],
+    world: _World,
     out: Annotated[Path, typer.Option(help="JSON file for the linkage summary.")],
     cohort: Annotated[
         Outcome, typer.Option(help="Which cohort's labels to link to platform accounts.")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from safehold.exchange.model_version import model_version
+
 
 class ModelFolderError(ValueError):
     """A configured model folder that cannot be read; the message names the file and fix."""
@@ -27,11 +29,6 @@ class ModelInUse:
     title: str
     minimum_ppv: float
     prereg_sha256: str
-
-
-def model_version(folder: Path) -> str:
-    manifest = folder / "MANIFEST.sha256"
-    return hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
 
 
 def _json(path: Path) -> dict[str, Any]:

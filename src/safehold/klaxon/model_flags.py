@@ -78,14 +78,11 @@ def model_flags_from_scores(scores_csv: Path) -> tuple[pl.DataFrame, str]:
         pl.col("score").cast(pl.Float64),
         pl.concat_list(
             pl.format("released model {} flags this account for review", pl.lit(version)),
-            *[
-                pl.col("reasons").fill_null("").str.split("; ").list.get(i, null_on_oob=True)
-                for i in range(3)
-            ],
-        )
-        .list.drop_nulls()
-        .list.eval(pl.element().filter(pl.element() != ""))
-        .alias("reasons"),
+            pl.col("reasons")
+            .fill_null("")
+            .str.split("; ")
+            .list.eval(pl.element().filter(pl.element() != "")),
+        ).alias("reasons"),
     ).unique("account", keep="first", maintain_order=True)
     return senders, version
 
@@ -102,9 +99,9 @@ def with_model_context(alerts: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> 
     fired = _model_rules(rules)
     if not fired or models.height == 0 or alerts.height == 0:
         return alerts.with_columns(pl.lit(None, dtype=MODEL_CONTEXT).alias("model"))
-    counts = pl.lit(False)
+    fired_by_model = pl.lit(False)
     for rule in fired:
-        counts = counts | (
+        fired_by_model = fired_by_model | (
             pl.col("rules").list.contains(rule.id) & pl.col("_band").is_in(list(rule.model_bands))
         )
     joined = alerts.join(
@@ -120,5 +117,5 @@ def with_model_context(alerts: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> 
         pl.col("_reasons").alias("top_reasons"),
     )
     return joined.with_columns(
-        pl.when(counts.fill_null(False)).then(context).otherwise(None).alias("model")
+        pl.when(fired_by_model.fill_null(False)).then(context).otherwise(None).alias("model")
     ).drop("_band", "_score", "_reasons")

@@ -15,6 +15,7 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from safehold.exchange.model_version import model_version
 from safehold.research.errors import StudyError
 from safehold.research.features import Matrix, feature_matrix, meaning
 
@@ -31,11 +32,8 @@ class ReleasedModel:
 
     @property
     def version(self) -> str:
-        """The first 12 hex digits of the manifest's SHA-256: any change to any file of the
-        artifact gives another version. The hub names models in use the same way
-        (hub.models_in_use), so that monitoring can tie an alert's model to its
-        pre-registration."""
-        return hashlib.sha256((self.folder / "MANIFEST.sha256").read_bytes()).hexdigest()[:12]
+        """As the hub's monitoring names it (exchange.model_version)."""
+        return model_version(self.folder)
 
     def logits_and_contributions(self, x: Matrix) -> tuple[Matrix, Matrix]:
         if isinstance(self.model, lgb.Booster):

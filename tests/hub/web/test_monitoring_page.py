@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from safehold.hub.models_in_use import ModelFolderError, model_version, read_model
+from safehold.exchange.model_version import model_version
+from safehold.hub.models_in_use import ModelFolderError, read_model
 from safehold.store.models import AlertRow, DecisionRow
 from safehold.store.types import utcnow
 from tests.databases import sqlite_url

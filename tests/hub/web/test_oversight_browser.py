@@ -39,7 +39,7 @@ class LiveOversight:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveOversight]:
     from safehold.cli.background_server import serving
-    from safehold.hub.models_in_use import model_version
+    from safehold.exchange.model_version import model_version
 
     directory: Path = tmp_path_factory.mktemp("oversight-hub")
     folder = released_model(directory / "model", minimum_ppv=0.5)
