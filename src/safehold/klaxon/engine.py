@@ -20,7 +20,7 @@ import polars as pl
 
 from safehold.klaxon.durations import micros
 from safehold.klaxon.events import AGE_BANDS, MINOR_BANDS, TIME
-from safehold.klaxon.flags import FlagSet
+from safehold.klaxon.flags import ACCOUNT_SEED, CHECK_SEED, FlagSet
 from safehold.klaxon.rules import (
     AgeGapRule,
     ConversationRiskRule,
@@ -113,8 +113,15 @@ def _band_index(column: str) -> pl.Expr:
     return pl.col(column).cast(_BAND_ENUM).to_physical().cast(pl.Int16)
 
 
-def _rule_hit(rule: _Rule) -> pl.Expr:
-    """A boolean expression: does this rule fire on the event (row) of ``frame``."""
+def _uses_history(rule: _Rule) -> bool:
+    """Rules that read the pair's or the sender's other events (the rest read one event)."""
+    if isinstance(rule, NightTimeRule):
+        return rule.min_events > 1
+    return isinstance(rule, FanOutRule | EscalatingRule)
+
+
+def _event_hit(rule: _Rule) -> pl.Expr:
+    """Does this rule fire on the event alone (a rule that reads no other event)."""
     on = _on_channels(rule)
     if isinstance(rule, FlaggedSenderRule):
         flagged = pl.lit(False)
@@ -125,26 +132,44 @@ def _rule_hit(rule: _Rule) -> pl.Expr:
         return on & flagged
     if isinstance(rule, FirstContactRule):
         return on & pl.col("first_contact")
-    if isinstance(rule, FanOutRule):
-        bucket = pl.col("_t") // micros(rule.within)
-        children = pl.when(on).then(pl.col("_pair")).drop_nulls().n_unique().over("sender", bucket)
-        return on & (children >= rule.min_children)
     if isinstance(rule, NightTimeRule):
-        if rule.min_events == 1:
-            return _night_flag(rule)
-        return pl.col(f"_night_{rule.id}")  # a night contact with enough before it
+        return _night_flag(rule)
     if isinstance(rule, AgeGapRule):
         sender, child = _band_index("sender_band"), _band_index("_child_band")
         return (
             on & (sender >= _ADULT_FROM) & ((sender - child) >= rule.min_band_gap).fill_null(False)
         )
-    if isinstance(rule, EscalatingRule):
-        return on & pl.col(f"_esc_{rule.id}")
     if isinstance(rule, ConversationRiskRule):
         return on & (pl.col("_conversation_risk") >= rule.threshold).fill_null(False)
     if isinstance(rule, VulnerableRecipientRule):
         return on & pl.col("vulnerable").fill_null(False)
     raise TypeError(f"no engine for rule kind {type(rule).__name__}")
+
+
+def _history_input(rule: _Rule) -> pl.Expr | None:
+    """The events a history rule counts (None: all of them), taken before the sort so that
+    the sort carries one boolean rather than the channel text."""
+    if isinstance(rule, NightTimeRule):
+        return _night_flag(rule)
+    if rule.channels is None:
+        return None
+    return _on_channels(rule)
+
+
+def _history_hit(rule: _Rule) -> pl.Expr:
+    """Does this history rule fire on the event (row) of the pair-sorted frame."""
+    among = f"_in:{rule.id}" if _history_input(rule) is not None else None
+    on = pl.lit(True) if among is None else pl.col(among)
+    if isinstance(rule, FanOutRule):
+        bucket = pl.col("_t") // micros(rule.within)
+        children = pl.when(on).then(pl.col("_pair")).drop_nulls().n_unique()
+        return on & (children.over("_s", "_s_check", bucket) >= rule.min_children)
+    if isinstance(rule, NightTimeRule):
+        assert among is not None  # a night rule always counts its night contacts only
+        return _night_column(rule, among)
+    if isinstance(rule, EscalatingRule):
+        return _escalating_column(rule, among)
+    raise TypeError(f"no history engine for rule kind {type(rule).__name__}")
 
 
 def _hour() -> pl.Expr:
@@ -202,52 +227,145 @@ def _escalating_column(rule: EscalatingRule, on: str | None) -> pl.Expr:
     return ok.fill_null(False)
 
 
+_PAIR_SEED = 2  # of the recipient's hash in the pair key (the accounts' seeds: flags)
+
+
 def _pair_key() -> pl.Expr:
     """A 64-bit key per (sender, child): sorting by it and time keeps each pair's rows
-    together and in time order at less than half the cost of sorting by the two strings.
-    Two pairs can share a key (a hash collision); ``_enrich`` notices and sorts by the
-    strings instead, so a collision costs time, never a wrong alert."""
-    return pl.col("sender").hash(seed=0) ^ pl.col("recipient").hash(seed=1)
+    together and in time order at a fraction of the cost of sorting by the two strings."""
+    return pl.col("_s") ^ pl.col("_r").hash(seed=_PAIR_SEED)
 
 
-def _enrich(candidates: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
-    """The candidates with their flags and markers, sorted so that each (sender, child)
-    pair's rows are together and in time order, pairs numbered (``_pair``). Which pair
-    comes first does not matter: no rule and no alert depends on the order of pairs."""
+def _pair_check() -> pl.Expr:
+    """A second 64-bit key per pair, from hashes with other seeds: two pairs that share
+    ``_pair_key`` (a collision, of the key or of an account's hash) almost surely differ
+    here, and then the engine sorts by the strings instead (``_exact_features``)."""
+    return pl.col("_s_check") ^ pl.col("_r_check").hash(seed=_PAIR_SEED)
+
+
+def _bit_order(rules: RuleSet) -> list[_Rule]:
+    """The rules in the order of their bits (and of their reasons in an alert)."""
+    return sorted(rules.active, key=lambda r: (-r.severity, r.id))
+
+
+def _event_columns(frame: pl.LazyFrame, rules: RuleSet) -> pl.LazyFrame:
+    """What the sort must carry: the one-event rules folded into bits (bit ``i`` is rule
+    ``i`` of ``_bit_order``), and the input of each history rule."""
+    frame = frame.with_columns(
+        pl.coalesce("marker_band", "recipient_band").alias("_child_band"),
+    )
+    bits = [
+        _event_hit(rule).cast(pl.Int64) * (1 << i)
+        for i, rule in enumerate(_bit_order(rules))
+        if not _uses_history(rule)
+    ]
+    inputs = [
+        expr.alias(f"_in:{rule.id}")
+        for rule in rules.active
+        if _uses_history(rule) and (expr := _history_input(rule)) is not None
+    ]
+    return frame.with_columns(
+        pl.sum_horizontal(bits).alias("_bits") if bits else pl.lit(0, pl.Int64).alias("_bits"),
+        *inputs,
+    )
+
+
+def _narrow(frame: pl.LazyFrame, rules: RuleSet, *extra: str) -> pl.LazyFrame:
+    inputs = [
+        f"_in:{r.id}" for r in rules.active if _uses_history(r) and _history_input(r) is not None
+    ]
+    return frame.select("_row", "_t", "_s", "_s_check", "_bits", *inputs, *extra)
+
+
+def _with_risk(frame: pl.LazyFrame, candidates: pl.DataFrame, flags: FlagSet) -> pl.LazyFrame:
+    risk = flags.conversation_risk
+    if risk is not None and candidates["conversation_id"].null_count() < candidates.height:
+        return frame.join(
+            risk.lazy().rename({"risk": "_conversation_risk"}),
+            on="conversation_id",
+            how="left",
+            maintain_order="left",
+        )
+    return frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("_conversation_risk"))
+
+
+def _row_numbers(candidates: pl.DataFrame) -> pl.LazyFrame:
+    return candidates.lazy().with_columns(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+        pl.col("at").cast(pl.Int64).alias("_t"),
+    )
+
+
+def _hashed_features(
+    candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet
+) -> pl.DataFrame | None:
+    """The candidates' rule inputs sorted by pair and time, pairs numbered (``_pair``),
+    with accounts as 64-bit hashes: joins, sort and groups on integers, no text moved. None
+    when a hash could mislead (a flag table or two pairs sharing a hash, or two events of
+    a pair at the same microsecond, whose order goes by event id): then the exact way."""
+    senders, recipients = flags.senders_by_hash, flags.recipients_by_hash
+    if senders is None or recipients is None:
+        return None
+    frame = _row_numbers(candidates).with_columns(
+        pl.col("sender").hash(seed=ACCOUNT_SEED).alias("_s"),
+        pl.col("recipient").hash(seed=ACCOUNT_SEED).alias("_r"),
+        pl.col("sender").hash(seed=CHECK_SEED).alias("_s_check"),
+        pl.col("recipient").hash(seed=CHECK_SEED).alias("_r_check"),
+    )
+    frame = frame.join(senders.lazy(), on="_s", how="left", maintain_order="left").join(
+        recipients.lazy(), on="_r", how="left", maintain_order="left"
+    )
+    joined_right = (
+        pl.col("_flag_check").is_null() | (pl.col("_flag_check") == pl.col("_s_check"))
+    ) & (pl.col("_marker_check").is_null() | (pl.col("_marker_check") == pl.col("_r_check")))
+    frame = _event_columns(_with_risk(frame, candidates, flags), rules).with_columns(
+        _pair_key().alias("_key"),
+        _pair_check().alias("_check"),
+        joined_right.all().alias("_joined_right"),
+    )
+    by_time = candidates["at"].is_sorted()
+    ordered = (
+        _narrow(frame, rules, "_key", "_check", "_joined_right").sort("_key", maintain_order=True)
+        if by_time
+        else _narrow(frame, rules, "_key", "_check", "_joined_right").sort("_key", "_t")
+    )
+    new_key = _changed("_key")
+    found = _collect(
+        ordered.with_columns(
+            new_key.cum_sum().alias("_pair"),
+            ((new_key != _changed("_check")) | (~new_key & (pl.col("_t") == pl.col("_t").shift(1))))
+            .any()
+            .alias("_doubt"),
+        )
+    )
+    if found.height and (found.item(0, "_doubt") or not found.item(0, "_joined_right")):
+        return None
+    return found.drop("_key", "_check", "_joined_right", "_doubt")
+
+
+def _exact_features(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
+    """``_hashed_features`` with the accounts' text as the keys: slower, never misled."""
     frame = (
-        candidates.lazy()
+        _row_numbers(candidates)
         .join(flags.recipients.lazy(), on="recipient", how="left")
         .join(flags.senders.lazy(), on="sender", how="left")
     )
-    risk = flags.conversation_risk
-    if risk is not None and candidates["conversation_id"].null_count() < candidates.height:
-        frame = frame.join(
-            risk.lazy().rename({"risk": "_conversation_risk"}), on="conversation_id", how="left"
-        )
-    else:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("_conversation_risk"))
-    frame = frame.with_columns(
-        pl.coalesce("marker_band", "recipient_band").alias("_child_band"),
-        pl.col("at").cast(pl.Int64).alias("_t"),
-    )
-    new_pair = (_changed("sender") | _changed("recipient")).alias("_new_pair")
-    by_key = _collect(
-        frame.with_columns(_pair_key().alias("_key"))
-        .sort("_key", "_t", "event_id")
-        .with_columns(new_pair)
-        .with_columns(
-            pl.col("_new_pair").cum_sum().alias("_pair"),
-            # two pairs sharing a key would sit together with no change of key between them
-            (pl.col("_new_pair") != _changed("_key")).any().alias("_clash"),
-        )
-    )
-    if by_key.height == 0 or not by_key.item(0, "_clash"):
-        return by_key.drop("_key", "_new_pair", "_clash")
+    frame = _event_columns(_with_risk(frame, candidates, flags), rules)
+    new_pair = _changed("sender") | _changed("recipient")
     return _collect(
-        frame.sort("sender", "recipient", "_t", "event_id").with_columns(
-            new_pair.cum_sum().alias("_pair")
+        frame.sort("sender", "recipient", "_t", "event_id")
+        .with_columns(
+            new_pair.cum_sum().alias("_pair"),
+            _changed("sender").cum_sum().cast(pl.UInt64).alias("_s"),
+            pl.lit(0, dtype=pl.UInt64).alias("_s_check"),
         )
+        .pipe(_narrow, rules, "_pair")
     )
+
+
+def _features(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
+    hashed = _hashed_features(candidates, flags, rules)
+    return hashed if hashed is not None else _exact_features(candidates, flags, rules)
 
 
 def _collect(plan: pl.LazyFrame) -> pl.DataFrame:
@@ -260,51 +378,24 @@ def _changed(column: str) -> pl.Expr:
     return (pl.col(column) != pl.col(column).shift(1)).fill_null(True)
 
 
-def _hits(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.LazyFrame:
-    frame = _enrich(candidates, flags).lazy()
-    flags_in, extra = [], []  # the rows a history rule counts, then the rule's history
-    for rule in rules.active:
-        if isinstance(rule, NightTimeRule) and rule.min_events > 1:
-            flags_in.append(_night_flag(rule).alias(f"_in_{rule.id}"))
-            extra.append(_night_column(rule, f"_in_{rule.id}").alias(f"_night_{rule.id}"))
-        elif isinstance(rule, EscalatingRule):
-            on = None
-            if rule.channels is not None:
-                on = f"_in_{rule.id}"
-                flags_in.append(_on_channels(rule).alias(on))
-            extra.append(_escalating_column(rule, on).alias(f"_esc_{rule.id}"))
-    if flags_in:
-        frame = frame.with_columns(flags_in)
-    if extra:
-        frame = frame.with_columns(extra)
-    return frame.with_columns(_rule_hit(rule).alias(f"hit:{rule.id}") for rule in rules.active)
-
-
-def rule_hits(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
-    """The candidate events with one boolean column ``hit:<rule id>`` per active rule."""
-    return _collect(_hits(candidates, flags, rules))
-
-
 _TABLE_RULES = 10  # a table of every combination has at most 1,024 rows
 _RuleKey = tuple[tuple[str, str, int], ...]  # (id, reason, severity) in bit order
 
 
 def _combinations(rules: _RuleKey, masks: Iterable[int]) -> pl.DataFrame:
-    """The total severity, rules, reasons and severities of each combination of rules that
-    fired (bit ``i`` of a mask is ``rules[i]``), to be joined to the alerts by mask."""
+    """The rules, reasons and severities of each combination of rules that fired (bit
+    ``i`` of a mask is ``rules[i]``), to be joined to the alerts by mask."""
     values = list(masks)
     picked = [[rules[i] for i in range(len(rules)) if value >> i & 1] for value in values]
     return pl.DataFrame(
         {
             "_mask": values,
-            "severity": [sum(r[2] for r in p) for p in picked],
             "rules": [[r[0] for r in p] for p in picked],
             "reasons": [[r[1] for r in p] for p in picked],
             "rule_severities": [[r[2] for r in p] for p in picked],
         },
         schema={
             "_mask": pl.Int64,
-            "severity": pl.Int64,
             "rules": pl.List(pl.Utf8),
             "reasons": pl.List(pl.Utf8),
             "rule_severities": pl.List(pl.Int64),
@@ -336,73 +427,65 @@ def _digests(keys: pl.Series) -> pl.Series:
     return pl.Series("alert_id", ids, dtype=pl.Utf8)
 
 
-def alerts_from_hits(hits: pl.DataFrame, member_id: str, rules: RuleSet) -> pl.DataFrame:
+def _alerts(
+    features: pl.DataFrame, candidates: pl.DataFrame, member_id: str, rules: RuleSet
+) -> pl.DataFrame:
     """One row per (sender, child, window) whose rule severities reach ``alert_at``.
 
-    Why this shape: hits are sorted by pair then time, so each (pair, window) is one run of
-    rows, and an integer run id is the cheapest group key. The rules that fired on a row
-    are folded into one integer (a bit per rule), so a run needs one bitwise or rather than
-    one ``any`` per rule, and its severity follows from the bits. The whole step is one
-    lazy query up to the alert ids (which are blake2b, so Python's), then one more."""
-    if hits.height == 0 or not rules.active:
-        return empty_alerts()
-    return _alerts(hits.lazy(), member_id, rules)
-
-
-def _alerts(hits: pl.LazyFrame, member_id: str, rules: RuleSet) -> pl.DataFrame:
+    Why this shape: the features are sorted by pair then time, so each (pair, window) is
+    one run of rows, and an integer run id is the cheapest group key. The rules that fired
+    on a row are one integer (a bit per rule), so a run needs one bitwise or rather than one
+    ``any`` per rule, and its severity follows from the bits by arithmetic. Only the runs
+    that alert go on to look up their accounts' text, their reasons and their ids."""
     window = micros(rules.window)
-    ordered = sorted(rules.active, key=lambda r: (-r.severity, r.id))
+    ordered = _bit_order(rules)
     key = tuple((r.id, reason_of(r), r.severity) for r in ordered)
-    bits = pl.sum_horizontal(
-        [pl.col(f"hit:{r.id}").cast(pl.Int64) * (1 << i) for i, r in enumerate(ordered)]
+    history = [
+        _history_hit(r).cast(pl.Int64) * (1 << i) for i, r in enumerate(ordered) if _uses_history(r)
+    ]
+    severity = pl.sum_horizontal(
+        [(pl.col("_mask") // (1 << i) % 2) * r.severity for i, r in enumerate(ordered)]
     )
-    runs = (
-        hits.select(
+    alerting = _collect(
+        features.lazy()
+        .select(
             "_pair",
-            "sender",
-            "recipient",
-            "event_id",
+            "_row",
             "_t",
             (pl.col("_t") // window * window).alias("_w"),
-            bits.alias("_bits"),
+            (pl.sum_horizontal("_bits", *history) if history else pl.col("_bits")).alias("_bits"),
         )
         .with_columns((_changed("_pair") | _changed("_w")).cum_sum().set_sorted().alias("_run"))
         .group_by("_run")
         .agg(
-            pl.col("sender", "recipient", "_w").first(),
-            pl.col("event_id").first().alias("first_event_id"),
+            pl.col("_row", "_w").first(),
             pl.col("_t").first().alias("_first_t"),  # the run is in time order
             pl.col("_t").last().alias("_last_t"),
             pl.len().cast(pl.Int64).alias("events"),
             pl.col("_bits").bitwise_or().alias("_mask"),
         )
-    )
-    if len(key) <= _TABLE_RULES:
-        table = _every_combination(key)
-    else:  # too many rules for a table of every combination: only those that fired
-        collected = _collect(runs)
-        table = _combinations(key, collected["_mask"].unique().to_list())
-        runs = collected.lazy()
-    alerting = (
-        runs.join(table.lazy(), on="_mask")
+        .with_columns(severity.alias("severity"))
         .filter(pl.col("severity") >= rules.alert_at)
-        .with_columns(
-            pl.concat_str(
-                pl.lit(f"{ALERT_ID_VERSION}|{member_id}"),
-                "sender",
-                "recipient",
-                "_w",
-                separator="|",
-            ).alias("_key")
-        )
-        .pipe(_collect)
     )
     if alerting.height == 0:
         return empty_alerts()
+    if len(key) <= _TABLE_RULES:
+        table = _every_combination(key)
+    else:  # too many rules for a table of every combination: only those that fired
+        table = _combinations(key, alerting["_mask"].unique().to_list())
+    text = candidates.select("sender", "recipient", "event_id")[alerting["_row"]]
+    with_text = pl.concat([alerting, text], how="horizontal")
+    keys = with_text.select(
+        pl.concat_str(
+            pl.lit(f"{ALERT_ID_VERSION}|{member_id}"), "sender", "recipient", "_w", separator="|"
+        )
+    ).to_series()
     return (
-        alerting.lazy()
+        with_text.with_columns(_digests(keys))
+        .lazy()
+        .join(table.lazy(), on="_mask", how="left")
         .select(
-            _digests(alerting.get_column("_key")),
+            "alert_id",
             pl.lit(member_id).alias("member_id"),
             "sender",
             "recipient",
@@ -412,7 +495,7 @@ def _alerts(hits: pl.LazyFrame, member_id: str, rules: RuleSet) -> pl.DataFrame:
             "rules",
             "reasons",
             "rule_severities",
-            "first_event_id",
+            pl.col("event_id").alias("first_event_id"),
             pl.col("_first_t").cast(TIME).alias("first_event_at"),
             pl.col("_last_t").cast(TIME).alias("last_event_at"),
             "events",
@@ -422,12 +505,16 @@ def _alerts(hits: pl.LazyFrame, member_id: str, rules: RuleSet) -> pl.DataFrame:
     )
 
 
-def screen(events: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
-    """Batch screening of prepared events (``events.prepare_events``)."""
-    candidates = candidate_events(events, flags)
+def screen_candidates(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
+    """The alerts of candidate events (``candidate_events``), held together as one batch."""
     if candidates.height == 0 or not rules.active:
         return empty_alerts()
-    return _alerts(_hits(candidates, flags, rules), flags.member_id, rules)
+    return _alerts(_features(candidates, flags, rules), candidates, flags.member_id, rules)
+
+
+def screen(events: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
+    """Batch screening of prepared events (``events.prepare_events``)."""
+    return screen_candidates(candidate_events(events, flags), flags, rules)
 
 
 def merge_alerts(existing: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:

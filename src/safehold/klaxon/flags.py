@@ -49,6 +49,21 @@ CONVERSATION_RISK_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+ACCOUNT_SEED = 0  # the seed of the 64-bit account hashes the engine joins and sorts by
+CHECK_SEED = 1  # the seed of the second hash that catches a collision of the first
+
+
+def _by_hash(frame: pl.DataFrame, account: str, key: str, check: str) -> pl.DataFrame | None:
+    """``frame`` keyed by a 64-bit hash of ``account`` (``key``) with a second hash
+    (``check``), or None when two of its accounts share the first hash."""
+    keyed = frame.select(
+        pl.col(account).hash(seed=ACCOUNT_SEED).alias(key),
+        pl.col(account).hash(seed=CHECK_SEED).alias(check),
+        pl.all().exclude(account),
+    )
+    return keyed if keyed[key].n_unique() == keyed.height else None
+
+
 MODEL_FLAGS: dict[str, pl.DataType] = {
     "account": pl.Utf8(),
     "band": pl.Utf8(),
@@ -84,6 +99,17 @@ class FlagSet:
     def child_set(self) -> frozenset[str]:
         """``child_accounts`` as a set, for exact checks of the few accounts that pass by hash."""
         return frozenset(self.child_accounts.to_list())
+
+    @cached_property
+    def senders_by_hash(self) -> pl.DataFrame | None:
+        """``senders`` keyed by ``_s`` (the account's hash) with ``_flag_check``, for joins
+        on integers; None if two flagged accounts share a hash (then joins go by text)."""
+        return _by_hash(self.senders.drop("model_score"), "sender", "_s", "_flag_check")
+
+    @cached_property
+    def recipients_by_hash(self) -> pl.DataFrame | None:
+        """``recipients`` keyed by ``_r`` with ``_marker_check``, as ``senders_by_hash``."""
+        return _by_hash(self.recipients, "recipient", "_r", "_marker_check")
 
     @property
     def counts(self) -> dict[str, int]:

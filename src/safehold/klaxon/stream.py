@@ -25,13 +25,12 @@ import polars as pl
 
 from safehold.klaxon.durations import micros
 from safehold.klaxon.engine import (
-    alerts_from_hits,
     candidate_events,
     changed_alerts,
     empty_alerts,
     horizon_us,
     merge_alerts,
-    rule_hits,
+    screen_candidates,
 )
 from safehold.klaxon.events import ClockLimits, EventInputError, prepare_events
 from safehold.klaxon.flags import FlagError, FlagStore
@@ -200,7 +199,7 @@ class StreamScreen:
             touched = candidates["sender"].unique().implode()
             context = pl.concat([self._state.filter(pl.col("sender").is_in(touched)), candidates])
         self._rescreen_all = False
-        found = alerts_from_hits(rule_hits(context, flags, self.rules), flags.member_id, self.rules)
+        found = screen_candidates(context, flags, self.rules)
         changed = self._merge(found)
         reached = self.newest
         assert reached is not None  # a lane was just fed
