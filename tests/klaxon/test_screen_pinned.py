@@ -157,3 +157,41 @@ def test_a_marker_hash_collision_never_makes_an_adult_a_child(world: Path, tmp_p
     # the cached hashes of this load, widened as a collision would
     flags.__dict__["child_hashes"] = pl.concat([flags.child_hashes, outsiders.hash()])
     assert engine.candidate_events(events, flags).equals(before)
+
+
+def test_a_flag_hash_collision_falls_back_to_joins_on_the_accounts(
+    world: Path, tmp_path: Path
+) -> None:
+    """A sender whose hash matches a flagged account's but whose second hash does not (as
+    in a collision) must not be taken as flagged: the engine joins by text instead."""
+    member = platform_members(world)[0]
+    flags = _flags(world, member, tmp_path / member)
+    events = prepare_events(_events(world, member), source=member, member_id=member, clock=CLOCK)
+    rules = load_rules()
+    expected = screen(events, flags, rules)
+    keyed = flags.senders_by_hash
+    assert keyed is not None
+    flags.__dict__["senders_by_hash"] = keyed.with_columns(pl.col("_flag_check") + 1)
+    assert engine._hashed_features(engine.candidate_events(events, flags), flags, rules) is None
+    assert screen(events, flags, rules).equals(expected)
+
+
+def test_events_at_the_same_microsecond_keep_the_event_id_order(
+    world: Path, tmp_path: Path
+) -> None:
+    """Two events of a pair at the same time go in event-id order (the alert's first event
+    depends on it), whatever order they arrive in."""
+    member = platform_members(world)[0]
+    flags = _flags(world, member, tmp_path / member)
+    events = prepare_events(_events(world, member), source=member, member_id=member, clock=CLOCK)
+    rules = load_rules()
+    alerts = screen(events, flags, rules)
+    first = alerts.row(0, named=True)
+    twin = events.filter(pl.col("event_id") == first["first_event_id"]).with_columns(
+        pl.lit("0-twin").alias("event_id")  # sorts before every generated id
+    )
+    doubled = pl.concat([events, twin])
+    assert engine._hashed_features(engine.candidate_events(doubled, flags), flags, rules) is None
+    again = screen(doubled, flags, rules).filter(pl.col("alert_id") == first["alert_id"])
+    assert again["first_event_id"].to_list() == ["0-twin"]
+    assert again["events"].to_list() == [first["events"] + 1]
