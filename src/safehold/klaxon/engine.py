@@ -156,6 +156,15 @@ def _history_input(rule: _Rule) -> pl.Expr | None:
     return _on_channels(rule)
 
 
+def _history_inputs(rules: RuleSet) -> dict[str, pl.Expr]:
+    """The input column of each history rule that counts only some events, by name."""
+    return {
+        f"_in:{rule.id}": expr
+        for rule in rules.active
+        if _uses_history(rule) and (expr := _history_input(rule)) is not None
+    }
+
+
 def _history_hit(rule: _Rule) -> pl.Expr:
     """Does this history rule fire on the event (row) of the pair-sorted frame."""
     among = f"_in:{rule.id}" if _history_input(rule) is not None else None
@@ -259,22 +268,14 @@ def _event_columns(frame: pl.LazyFrame, rules: RuleSet) -> pl.LazyFrame:
         for i, rule in enumerate(_bit_order(rules))
         if not _uses_history(rule)
     ]
-    inputs = [
-        expr.alias(f"_in:{rule.id}")
-        for rule in rules.active
-        if _uses_history(rule) and (expr := _history_input(rule)) is not None
-    ]
     return frame.with_columns(
         pl.sum_horizontal(bits).alias("_bits") if bits else pl.lit(0, pl.Int64).alias("_bits"),
-        *inputs,
+        *(expr.alias(name) for name, expr in _history_inputs(rules).items()),
     )
 
 
 def _narrow(frame: pl.LazyFrame, rules: RuleSet, *extra: str) -> pl.LazyFrame:
-    inputs = [
-        f"_in:{r.id}" for r in rules.active if _uses_history(r) and _history_input(r) is not None
-    ]
-    return frame.select("_row", "_t", "_s", "_s_check", "_bits", *inputs, *extra)
+    return frame.select("_row", "_t", "_s", "_s_check", "_bits", *_history_inputs(rules), *extra)
 
 
 def _with_risk(frame: pl.LazyFrame, candidates: pl.DataFrame, flags: FlagSet) -> pl.LazyFrame:
@@ -323,12 +324,11 @@ def _hashed_features(
         _pair_check().alias("_check"),
         joined_right.all().alias("_joined_right"),
     )
-    by_time = candidates["at"].is_sorted()
-    ordered = (
-        _narrow(frame, rules, "_key", "_check", "_joined_right").sort("_key", maintain_order=True)
-        if by_time
-        else _narrow(frame, rules, "_key", "_check", "_joined_right").sort("_key", "_t")
-    )
+    narrow = _narrow(frame, rules, "_key", "_check", "_joined_right")
+    if candidates["at"].is_sorted():  # a stable sort by pair keeps the time order
+        ordered = narrow.sort("_key", maintain_order=True)
+    else:
+        ordered = narrow.sort("_key", "_t")
     new_key = _changed("_key")
     found = _collect(
         ordered.with_columns(
@@ -482,8 +482,9 @@ def _alerts(
     ).to_series()
     return (
         with_text.with_columns(_digests(keys))
+        .sort("alert_id")  # before the list columns join: sorting them costs more
         .lazy()
-        .join(table.lazy(), on="_mask", how="left")
+        .join(table.lazy(), on="_mask", how="left", maintain_order="left")
         .select(
             "alert_id",
             pl.lit(member_id).alias("member_id"),
@@ -500,7 +501,6 @@ def _alerts(
             pl.col("_last_t").cast(TIME).alias("last_event_at"),
             "events",
         )
-        .sort("alert_id")
         .pipe(_collect)
     )
 
