@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -68,26 +69,20 @@ def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     """Events from an adult or unknown-age sender to a recipient who is a child by the
     event's age band or by the member's markers.
 
-    The marker look-up goes by a 64-bit hash of the account first (hashing is cheaper per
-    row than a set look-up of text); the distinct accounts it lets through are then checked
-    against the accounts themselves, so a hash collision can never make an adult a child.
-    Without a collision (the usual case) that check filters nothing and the frame stands."""
+    The marker look-up goes by a 64-bit hash of the account (hashing is cheaper per row
+    than a look-up of text). A recipient who is not a child but whose hash equals a
+    child's would pass too; ``screen_candidates`` notices it (its marker join checks a
+    second hash) and drops it, so a collision can never make an adult a child."""
     child_band = _is_minor_band("recipient_band")
     adult_sender = ~_is_minor_band("sender_band")
-    hashed = flags.child_hashes.implode()
-    maybe = events.filter(adult_sender & (child_band | pl.col("recipient").hash().is_in(hashed)))
-    by_marker = maybe.select(pl.col("recipient").filter(~child_band).unique()).to_series()
-    if by_marker.len() == 0:
-        return maybe
-    # checked against a set built once per flags load (a micro-batch then costs no set
-    # building)
-    children = flags.child_set
-    exact = [a for a in by_marker.to_list() if a in children]
-    if len(exact) == by_marker.len():
-        return maybe
-    return maybe.filter(
-        child_band | pl.col("recipient").is_in(pl.Series(exact, dtype=pl.Utf8).implode())
-    )
+    by_marker = pl.col("recipient").hash(seed=ACCOUNT_SEED).is_in(flags.child_hashes.implode())
+    return events.filter(adult_sender & (child_band | by_marker))
+
+
+def _exact_candidates(candidates: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
+    """``candidates`` without those that passed by a hash collision alone."""
+    by_marker = pl.col("recipient").is_in(flags.child_accounts.implode())
+    return candidates.filter(_is_minor_band("recipient_band") | by_marker)
 
 
 def horizon_us(rules: RuleSet) -> int:
@@ -236,6 +231,7 @@ def _escalating_column(rule: EscalatingRule, on: str | None) -> pl.Expr:
     return ok.fill_null(False)
 
 
+_RuleKey = tuple[tuple[str, str, int], ...]  # (id, reason, severity) in bit order
 _PAIR_SEED = 2  # of the recipient's hash in the pair key (the accounts' seeds: flags)
 
 
@@ -257,25 +253,55 @@ def _bit_order(rules: RuleSet) -> list[_Rule]:
     return sorted(rules.active, key=lambda r: (-r.severity, r.id))
 
 
-def _event_columns(frame: pl.LazyFrame, rules: RuleSet) -> pl.LazyFrame:
+@dataclass(frozen=True)
+class _RulePlan:
+    """What a rule set asks of every batch, as Polars expressions made once per rule set:
+    making them costs Python time on every call, which a micro-batch of a stream feels."""
+
+    key: _RuleKey  # (id, reason, severity) of each bit's rule, in bit order
+    event_bits: pl.Expr  # the one-event rules, bit ``i`` for rule ``i`` of the key
+    history_inputs: tuple[pl.Expr, ...]  # named ``_in:<rule id>``, carried by the sort
+    history_bits: tuple[pl.Expr, ...]  # the history rules' bits, on the sorted frame
+    severity: pl.Expr  # of a run's ``_mask``
+    window: int  # microseconds
+
+
+@functools.lru_cache(maxsize=8)
+def _plan(rules: RuleSet) -> _RulePlan:
+    ordered = _bit_order(rules)
+    event_bits = [
+        _event_hit(rule).cast(pl.Int64) * (1 << i)
+        for i, rule in enumerate(ordered)
+        if not _uses_history(rule)
+    ]
+    return _RulePlan(
+        key=tuple((r.id, reason_of(r), r.severity) for r in ordered),
+        event_bits=pl.sum_horizontal(event_bits) if event_bits else pl.lit(0, pl.Int64),
+        history_inputs=tuple(expr.alias(name) for name, expr in _history_inputs(rules).items()),
+        history_bits=tuple(
+            _history_hit(r).cast(pl.Int64) * (1 << i)
+            for i, r in enumerate(ordered)
+            if _uses_history(r)
+        ),
+        severity=pl.sum_horizontal(
+            [(pl.col("_mask") // (1 << i) % 2) * r.severity for i, r in enumerate(ordered)]
+        ),
+        window=micros(rules.window),
+    )
+
+
+def _event_columns(frame: pl.LazyFrame, plan: _RulePlan) -> pl.LazyFrame:
     """What the sort must carry: the one-event rules folded into bits (bit ``i`` is rule
     ``i`` of ``_bit_order``), and the input of each history rule."""
     frame = frame.with_columns(
         pl.coalesce("marker_band", "recipient_band").alias("_child_band"),
     )
-    bits = [
-        _event_hit(rule).cast(pl.Int64) * (1 << i)
-        for i, rule in enumerate(_bit_order(rules))
-        if not _uses_history(rule)
-    ]
-    return frame.with_columns(
-        pl.sum_horizontal(bits).alias("_bits") if bits else pl.lit(0, pl.Int64).alias("_bits"),
-        *(expr.alias(name) for name, expr in _history_inputs(rules).items()),
-    )
+    return frame.with_columns(plan.event_bits.alias("_bits"), *plan.history_inputs)
 
 
-def _narrow(frame: pl.LazyFrame, rules: RuleSet, *extra: str) -> pl.LazyFrame:
-    return frame.select("_row", "_t", "_s", "_s_check", "_bits", *_history_inputs(rules), *extra)
+def _narrow(frame: pl.LazyFrame, plan: _RulePlan, *extra: str) -> pl.LazyFrame:
+    inputs = [e.meta.output_name() for e in plan.history_inputs]
+    return frame.select("_row", "_t", "_s", "_s_check", "_bits", *inputs, *extra)
 
 
 def _with_risk(frame: pl.LazyFrame, candidates: pl.DataFrame, flags: FlagSet) -> pl.LazyFrame:
@@ -302,8 +328,9 @@ def _hashed_features(
 ) -> pl.DataFrame | None:
     """The candidates' rule inputs sorted by pair and time, pairs numbered (``_pair``),
     with accounts as 64-bit hashes: joins, sort and groups on integers, no text moved. None
-    when a hash could mislead (a flag table or two pairs sharing a hash, or two events of
-    a pair at the same microsecond, whose order goes by event id): then the exact way."""
+    when a hash could mislead (a flag table or two pairs sharing a hash, a candidate that
+    is no child, or two events of a pair at the same microsecond, whose order goes by
+    event id): then the exact way."""
     senders, recipients = flags.senders_by_hash, flags.recipients_by_hash
     if senders is None or recipients is None:
         return None
@@ -317,14 +344,17 @@ def _hashed_features(
         recipients.lazy(), on="_r", how="left", maintain_order="left"
     )
     joined_right = (
-        pl.col("_flag_check").is_null() | (pl.col("_flag_check") == pl.col("_s_check"))
-    ) & (pl.col("_marker_check").is_null() | (pl.col("_marker_check") == pl.col("_r_check")))
-    frame = _event_columns(_with_risk(frame, candidates, flags), rules).with_columns(
+        (pl.col("_flag_check").is_null() | (pl.col("_flag_check") == pl.col("_s_check")))
+        & (pl.col("_marker_check").is_null() | (pl.col("_marker_check") == pl.col("_r_check")))
+        # a candidate let through by the hash look-up alone (``candidate_events``)
+        & (_is_minor_band("recipient_band") | pl.col("_child").fill_null(False))
+    )
+    frame = _event_columns(_with_risk(frame, candidates, flags), _plan(rules)).with_columns(
         _pair_key().alias("_key"),
         _pair_check().alias("_check"),
         joined_right.all().alias("_joined_right"),
     )
-    narrow = _narrow(frame, rules, "_key", "_check", "_joined_right")
+    narrow = _narrow(frame, _plan(rules), "_key", "_check", "_joined_right")
     if candidates["at"].is_sorted():  # a stable sort by pair keeps the time order
         ordered = narrow.sort("_key", maintain_order=True)
     else:
@@ -350,7 +380,7 @@ def _exact_features(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) ->
         .join(flags.recipients.lazy(), on="recipient", how="left")
         .join(flags.senders.lazy(), on="sender", how="left")
     )
-    frame = _event_columns(_with_risk(frame, candidates, flags), rules)
+    frame = _event_columns(_with_risk(frame, candidates, flags), _plan(rules))
     new_pair = _changed("sender") | _changed("recipient")
     return _collect(
         frame.sort("sender", "recipient", "_t", "event_id")
@@ -359,13 +389,20 @@ def _exact_features(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) ->
             _changed("sender").cum_sum().cast(pl.UInt64).alias("_s"),
             pl.lit(0, dtype=pl.UInt64).alias("_s_check"),
         )
-        .pipe(_narrow, rules, "_pair")
+        .pipe(_narrow, _plan(rules), "_pair")
     )
 
 
-def _features(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
+def _features(
+    candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The features and the candidates they number (``_row``): the exact way first drops
+    any candidate that a hash collision let through."""
     hashed = _hashed_features(candidates, flags, rules)
-    return hashed if hashed is not None else _exact_features(candidates, flags, rules)
+    if hashed is not None:
+        return hashed, candidates
+    exact = _exact_candidates(candidates, flags)
+    return _exact_features(exact, flags, rules), exact
 
 
 def _collect(plan: pl.LazyFrame) -> pl.DataFrame:
@@ -379,7 +416,6 @@ def _changed(column: str) -> pl.Expr:
 
 
 _TABLE_RULES = 10  # a table of every combination has at most 1,024 rows
-_RuleKey = tuple[tuple[str, str, int], ...]  # (id, reason, severity) in bit order
 
 
 def _combinations(rules: _RuleKey, masks: Iterable[int]) -> pl.DataFrame:
@@ -437,15 +473,8 @@ def _alerts(
     on a row are one integer (a bit per rule), so a run needs one bitwise or rather than one
     ``any`` per rule, and its severity follows from the bits by arithmetic. Only the runs
     that alert go on to look up their accounts' text, their reasons and their ids."""
-    window = micros(rules.window)
-    ordered = _bit_order(rules)
-    key = tuple((r.id, reason_of(r), r.severity) for r in ordered)
-    history = [
-        _history_hit(r).cast(pl.Int64) * (1 << i) for i, r in enumerate(ordered) if _uses_history(r)
-    ]
-    severity = pl.sum_horizontal(
-        [(pl.col("_mask") // (1 << i) % 2) * r.severity for i, r in enumerate(ordered)]
-    )
+    plan = _plan(rules)
+    window, key, history = plan.window, plan.key, plan.history_bits
     alerting = _collect(
         features.lazy()
         .select(
@@ -464,7 +493,7 @@ def _alerts(
             pl.len().cast(pl.Int64).alias("events"),
             pl.col("_bits").bitwise_or().alias("_mask"),
         )
-        .with_columns(severity.alias("severity"))
+        .with_columns(plan.severity.alias("severity"))
         .filter(pl.col("severity") >= rules.alert_at)
     )
     if alerting.height == 0:
@@ -509,7 +538,10 @@ def screen_candidates(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) 
     """The alerts of candidate events (``candidate_events``), held together as one batch."""
     if candidates.height == 0 or not rules.active:
         return empty_alerts()
-    return _alerts(_features(candidates, flags, rules), candidates, flags.member_id, rules)
+    features, candidates = _features(candidates, flags, rules)
+    if features.height == 0:
+        return empty_alerts()
+    return _alerts(features, candidates, flags.member_id, rules)
 
 
 def screen(events: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:

@@ -93,7 +93,7 @@ class FlagSet:
     @cached_property
     def child_hashes(self) -> pl.Series:
         """64-bit hashes of ``child_accounts`` (made once per load, used per batch)."""
-        return self.child_accounts.hash()
+        return self.child_accounts.hash(seed=ACCOUNT_SEED)
 
     @cached_property
     def child_set(self) -> frozenset[str]:
@@ -108,8 +108,12 @@ class FlagSet:
 
     @cached_property
     def recipients_by_hash(self) -> pl.DataFrame | None:
-        """``recipients`` keyed by ``_r`` with ``_marker_check``, as ``senders_by_hash``."""
-        return _by_hash(self.recipients, "recipient", "_r", "_marker_check")
+        """``recipients`` keyed by ``_r`` with ``_marker_check``, as ``senders_by_hash``, and
+        ``_child``: whether the markers make the account a child (``child_accounts``)."""
+        marked = self.recipients.with_columns(
+            pl.col("recipient").is_in(self.child_accounts.implode()).alias("_child")
+        )
+        return _by_hash(marked, "recipient", "_r", "_marker_check")
 
     @property
     def counts(self) -> dict[str, int]:
