@@ -197,7 +197,31 @@ def test_events_at_the_same_microsecond_keep_the_event_id_order(
         pl.lit("0-twin").alias("event_id")  # sorts before every generated id
     )
     doubled = pl.concat([events, twin])
-    assert engine._hashed_features(engine.candidate_events(doubled, flags), flags, rules) is None
+    assert engine._hashed_features(engine.candidate_events(doubled, flags), flags, rules) is not None
     again = screen(doubled, flags, rules).filter(pl.col("alert_id") == first["alert_id"])
     assert again["first_event_id"].to_list() == ["0-twin"]
     assert again["events"].to_list() == [first["events"] + 1]
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_whole_second_timestamps_give_the_exact_ways_alerts(
+    world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shuffled: bool
+) -> None:
+    """Coarse timestamps (platforms often keep whole seconds; whole minutes here, so that
+    this small world has ties) put events of a pair at the same time: the hash-keyed way
+    must order them by event id as the exact way does, whether the events arrive in time
+    order or not."""
+    member = platform_members(world)[0]
+    flags = _flags(world, member, tmp_path / member)
+    events = prepare_events(_events(world, member), source=member, member_id=member, clock=CLOCK)
+    events = events.with_columns(pl.col("at").dt.truncate("1m"))
+    if shuffled:
+        events = events.sample(fraction=1.0, shuffle=True, seed=7)
+    rules = load_rules()
+    candidates = engine.candidate_events(events, flags)
+    tied = candidates.group_by("sender", "recipient", "at").len().filter(pl.col("len") > 1)
+    assert tied.height > 0  # the case under test is there
+    assert engine._hashed_features(candidates, flags, rules) is not None  # not the exact way
+    found = screen(events, flags, rules)
+    monkeypatch.setattr(engine, "_hashed_features", lambda *args, **kwargs: None)
+    assert found.equals(screen(events, flags, rules))

@@ -324,13 +324,17 @@ def _row_numbers(candidates: pl.DataFrame) -> pl.LazyFrame:
 
 
 def _hashed_features(
-    candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet
-) -> pl.DataFrame | None:
+    candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet, *, ties_in_id_order: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The candidates' rule inputs sorted by pair and time, pairs numbered (``_pair``),
-    with accounts as 64-bit hashes: joins, sort and groups on integers, no text moved. None
-    when a hash could mislead (a flag table or two pairs sharing a hash, a candidate that
-    is no child, or two events of a pair at the same microsecond, whose order goes by
-    event id): then the exact way."""
+    with accounts as 64-bit hashes: joins, sort and groups on integers, no text moved; and
+    the candidates they number (``_row``). None when a hash could mislead (a flag table or
+    two pairs sharing a hash, or a candidate that is no child): then the exact way.
+
+    Two events of a pair at the same microsecond go in event-id order. Timestamps of whole
+    seconds make such ties common, so they do not send a batch the exact way: the
+    candidates are put in (time, event id) order once and sorted by pair again
+    (``ties_in_id_order``: they already are)."""
     senders, recipients = flags.senders_by_hash, flags.recipients_by_hash
     if senders is None or recipients is None:
         return None
@@ -355,7 +359,7 @@ def _hashed_features(
         joined_right.all().alias("_joined_right"),
     )
     narrow = _narrow(frame, _plan(rules), "_key", "_check", "_joined_right")
-    if candidates["at"].is_sorted():  # a stable sort by pair keeps the time order
+    if ties_in_id_order or candidates["at"].is_sorted():  # a stable sort keeps that order
         ordered = narrow.sort("_key", maintain_order=True)
     else:
         ordered = narrow.sort("_key", "_t")
@@ -363,14 +367,18 @@ def _hashed_features(
     found = _collect(
         ordered.with_columns(
             new_key.cum_sum().alias("_pair"),
-            ((new_key != _changed("_check")) | (~new_key & (pl.col("_t") == pl.col("_t").shift(1))))
-            .any()
-            .alias("_doubt"),
+            (new_key != _changed("_check")).any().alias("_collided"),
+            (~new_key & (pl.col("_t") == pl.col("_t").shift(1))).any().alias("_tied"),
         )
     )
-    if found.height and (found.item(0, "_doubt") or not found.item(0, "_joined_right")):
+    if found.height == 0:
+        return found.drop("_key", "_check", "_joined_right", "_collided", "_tied"), candidates
+    if found.item(0, "_collided") or not found.item(0, "_joined_right"):
         return None
-    return found.drop("_key", "_check", "_joined_right", "_doubt")
+    if found.item(0, "_tied") and not ties_in_id_order:
+        by_id = candidates.sort("at", "event_id")
+        return _hashed_features(by_id, flags, rules, ties_in_id_order=True)
+    return found.drop("_key", "_check", "_joined_right", "_collided", "_tied"), candidates
 
 
 def _exact_features(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
@@ -400,7 +408,7 @@ def _features(
     any candidate that a hash collision let through."""
     hashed = _hashed_features(candidates, flags, rules)
     if hashed is not None:
-        return hashed, candidates
+        return hashed
     exact = _exact_candidates(candidates, flags)
     return _exact_features(exact, flags, rules), exact
 
