@@ -197,7 +197,9 @@ def test_events_at_the_same_microsecond_keep_the_event_id_order(
         pl.lit("0-twin").alias("event_id")  # sorts before every generated id
     )
     doubled = pl.concat([events, twin])
-    assert engine._hashed_features(engine.candidate_events(doubled, flags), flags, rules) is not None
+    assert (
+        engine._hashed_features(engine.candidate_events(doubled, flags), flags, rules) is not None
+    )
     again = screen(doubled, flags, rules).filter(pl.col("alert_id") == first["alert_id"])
     assert again["first_event_id"].to_list() == ["0-twin"]
     assert again["events"].to_list() == [first["events"] + 1]
