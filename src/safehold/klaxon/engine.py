@@ -76,7 +76,9 @@ def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     child_band = _is_minor_band("recipient_band")
     adult_sender = ~_is_minor_band("sender_band")
     by_marker = pl.col("recipient").hash(seed=ACCOUNT_SEED).is_in(flags.child_hashes.implode())
-    return events.filter(adult_sender & (child_band | by_marker))
+    # in one piece: the engine gathers from the candidates by row, slowly across pieces (a
+    # Parquet file's row groups come in as pieces)
+    return events.filter(adult_sender & (child_band | by_marker)).rechunk()
 
 
 def _exact_candidates(candidates: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
