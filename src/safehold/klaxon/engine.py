@@ -76,9 +76,7 @@ def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     child_band = _is_minor_band("recipient_band")
     adult_sender = ~_is_minor_band("sender_band")
     by_marker = pl.col("recipient").hash(seed=ACCOUNT_SEED).is_in(flags.child_hashes.implode())
-    # in one piece: the engine gathers from the candidates by row, slowly across pieces (a
-    # Parquet file's row groups come in as pieces)
-    return events.filter(adult_sender & (child_band | by_marker)).rechunk()
+    return events.filter(adult_sender & (child_band | by_marker))
 
 
 def _exact_candidates(candidates: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
@@ -548,7 +546,9 @@ def screen_candidates(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) 
     """The alerts of candidate events (``candidate_events``), held together as one batch."""
     if candidates.height == 0 or not rules.active:
         return empty_alerts()
-    features, candidates = _features(candidates, flags, rules)
+    # in one piece: the engine gathers from the candidates by row number, which is slow
+    # across pieces (a Parquet file's row groups, a stream's held events and a micro-batch)
+    features, candidates = _features(candidates.rechunk(), flags, rules)
     if features.height == 0:
         return empty_alerts()
     return _alerts(features, candidates, flags.member_id, rules)
