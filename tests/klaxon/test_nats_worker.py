@@ -76,7 +76,7 @@ async def _published_alerts(stream: str, prefix: str) -> pl.DataFrame:
         while True:
             try:
                 batch = await sub.fetch(100, timeout=2.0)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats' own, or asyncio's when fetch's deadline runs out
                 return merged
             for msg in batch:
                 merged = merge_alerts(merged, decode_batch(msg.data))

@@ -96,11 +96,6 @@ class FlagSet:
         return self.child_accounts.hash(seed=ACCOUNT_SEED)
 
     @cached_property
-    def child_set(self) -> frozenset[str]:
-        """``child_accounts`` as a set, for exact checks of the few accounts that pass by hash."""
-        return frozenset(self.child_accounts.to_list())
-
-    @cached_property
     def senders_by_hash(self) -> pl.DataFrame | None:
         """``senders`` keyed by ``_s`` (the account's hash) with ``_flag_check``, for joins
         on integers; None if two flagged accounts share a hash (then joins go by text)."""
