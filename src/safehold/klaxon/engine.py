@@ -353,12 +353,13 @@ def _hashed_features(
         # a candidate let through by the hash look-up alone (``candidate_events``)
         & (_is_minor_band("recipient_band") | pl.col("_child").fill_null(False))
     )
-    frame = _event_columns(_with_risk(frame, candidates, flags), _plan(rules)).with_columns(
+    plan = _plan(rules)
+    frame = _event_columns(_with_risk(frame, candidates, flags), plan).with_columns(
         _pair_key().alias("_key"),
         _pair_check().alias("_check"),
         joined_right.all().alias("_joined_right"),
     )
-    narrow = _narrow(frame, _plan(rules), "_key", "_check", "_joined_right")
+    narrow = _narrow(frame, plan, "_key", "_check", "_joined_right")
     if ties_in_id_order or candidates["at"].is_sorted():  # a stable sort keeps that order
         ordered = narrow.sort("_key", maintain_order=True)
     else:
@@ -371,11 +372,9 @@ def _hashed_features(
             (~new_key & (pl.col("_t") == pl.col("_t").shift(1))).any().alias("_tied"),
         )
     )
-    if found.height == 0:
-        return found.drop("_key", "_check", "_joined_right", "_collided", "_tied"), candidates
-    if found.item(0, "_collided") or not found.item(0, "_joined_right"):
+    if found.height and (found.item(0, "_collided") or not found.item(0, "_joined_right")):
         return None
-    if found.item(0, "_tied") and not ties_in_id_order:
+    if found.height and found.item(0, "_tied") and not ties_in_id_order:
         by_id = candidates.sort("at", "event_id")
         return _hashed_features(by_id, flags, rules, ties_in_id_order=True)
     return found.drop("_key", "_check", "_joined_right", "_collided", "_tied"), candidates
