@@ -164,6 +164,16 @@ def test_a_bad_rules_file_names_the_line_and_the_reason(
         parse_rules(GOOD_RULES.replace(old, new), source="rules.yaml")
 
 
+def test_more_rules_than_the_engine_can_hold_are_refused() -> None:
+    many = "".join(
+        f"  - id: first_{i}\n    kind: first_contact\n    severity: 1\n" for i in range(64)
+    )
+    text = "version: 1\nwindow: 7d\nalert_at: 50\nrules:\n" + many
+    with pytest.raises(RulesFileError, match=r"rules\.yaml: line 5: .*at most 63"):
+        parse_rules(text, source="rules.yaml")
+    assert len(parse_rules(text.rsplit("  - id: first_63", 1)[0], source="r").rules) == 63
+
+
 def test_a_rules_file_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text("- just\n- a list\n")

@@ -18,6 +18,7 @@ from safehold.exchange import Channel
 from safehold.klaxon.durations import Duration
 
 DEFAULT_RULES = "default_rules.yaml"
+MAX_RULES = 63  # the engine folds the rules that fired on an event into one 64-bit integer
 
 
 class RulesFileError(ValueError):
@@ -147,7 +148,11 @@ class RuleSet(BaseModel):
     alert_at: Annotated[int, Field(ge=1, le=10_000)] = Field(
         description="An alert is raised when its rules' severities add up to this."
     )
-    rules: tuple[Rule, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...] = Field(
+        min_length=1,
+        max_length=MAX_RULES,
+        description=f"At most {MAX_RULES}: the engine gives each rule one bit of an integer.",
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RuleSet:
