@@ -1,0 +1,208 @@
+"""Compiled passes over the engine's pair-sorted candidates: the history rules and the
+(pair, window) runs that become alerts.
+
+Why compiled: each of these is one walk down rows already in (pair, time) order, keeping a
+few values per row. Polars has no such walk; it says them as window expressions (a group
+per sender and bucket, shifts within the night or channel rows, a group per run), each a
+hash grouping of every candidate, which were half the engine's time after the candidate
+filter. numba compiles the walks once per machine (``cache=True``) and runs them on the
+columns' own buffers. The columns come in as NumPy arrays; nothing here knows of Polars or
+of rules files (``engine`` turns a rule into these arguments)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+Ints = npt.NDArray[np.int64]
+Keys = npt.NDArray[np.uint64]
+Flags = npt.NDArray[np.bool_]
+
+_GOLDEN = -0x61C8864680B583EB  # odd 64-bit multipliers (as signed), to spread the slots
+_MIX = -0x40A7B892E31B1A47
+
+
+@njit(cache=True)
+def _fan_out(
+    pair: Ints, sender: Ints, sender_check: Ints, t: Ints, on: Flags, within: int, least: int
+) -> Flags:
+    n = t.shape[0]
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    # open addressing on (sender, its check hash, bucket); a slot's fields side by side,
+    # so that a probe reads one cache line
+    slots = np.zeros((size, 4), np.int64)  # sender, check, bucket, group + 1 (0: free)
+    group_of = np.zeros(n, np.int64)  # group + 1 of each row (0: not ``on``)
+    last_pair = np.empty(n, np.int64)
+    children = np.zeros(n + 1, np.int64)
+    groups = 0
+    g = 0
+    h = 0
+    for i in range(n):
+        if not on[i]:
+            continue
+        bucket = t[i] // within
+        s, c = sender[i], sender_check[i]
+        if g == 0 or not (slots[h, 0] == s and slots[h, 1] == c and slots[h, 2] == bucket):
+            h = (s ^ (c * _GOLDEN) ^ (bucket * _MIX)) & (size - 1)
+            while slots[h, 3] != 0 and not (
+                slots[h, 0] == s and slots[h, 1] == c and slots[h, 2] == bucket
+            ):
+                h = (h + 1) & (size - 1)
+            if slots[h, 3] == 0:
+                groups += 1
+                slots[h, 0], slots[h, 1], slots[h, 2] = s, c, bucket
+                slots[h, 3] = groups
+                last_pair[groups - 1] = -1
+            g = slots[h, 3]
+        group_of[i] = g
+        # a pair's rows are together and in time order, so its rows of one (sender,
+        # bucket) are too: a group meets each of its pairs in one stretch
+        if last_pair[g - 1] != pair[i]:
+            last_pair[g - 1] = pair[i]
+            children[g] += 1
+    hits = np.zeros(n, np.bool_)
+    for i in range(n):
+        hits[i] = group_of[i] > 0 and children[group_of[i]] >= least
+    return hits
+
+
+def fan_out(
+    pair: Ints, sender: Keys, sender_check: Keys, t: Ints, on: Flags, within: int, least: int
+) -> Flags:
+    """Rows (where ``on``) whose sender contacted at least ``least`` pairs' children among
+    the ``on`` rows of the same tumbling bucket of length ``within``."""
+    senders, checks = sender.view(np.int64), sender_check.view(np.int64)
+    hits: Flags = _fan_out(pair, senders, checks, t, on, within, least)
+    return hits
+
+
+@njit(cache=True)
+def _repeated(pair: Ints, t: Ints, on: Flags, back: int, within: int) -> Flags:
+    n = t.shape[0]
+    ring = np.zeros(back, np.int64)  # the last ``back`` rows where ``on``, oldest first
+    seen = 0
+    hits = np.zeros(n, np.bool_)
+    for i in range(n):
+        if not on[i]:
+            continue
+        if seen >= back:
+            j = ring[seen % back]
+            hits[i] = pair[j] == pair[i] and t[i] - t[j] <= within
+        ring[seen % back] = i
+        seen += 1
+    return hits
+
+
+def repeated(pair: Ints, t: Ints, on: Flags, back: int, within: int) -> Flags:
+    """Rows (where ``on``) with a row of the same pair ``back`` ``on`` rows up, no longer
+    than ``within`` before."""
+    hits: Flags = _repeated(pair, t, on, back, within)
+    return hits
+
+
+@njit(cache=True)
+def _escalating(
+    pair: Ints, t: Ints, on: Flags, gaps: int, ratio: float, first_gap: int, within: int
+) -> Flags:
+    n = t.shape[0]
+    ring = np.zeros(gaps, np.int64)  # the last ``gaps`` rows where ``on``
+    seen = 0
+    hits = np.zeros(n, np.bool_)
+    for i in range(n):
+        if not on[i]:
+            continue
+        if seen >= gaps:
+            # row ``j`` rows up among the ``on`` rows, for j = 1..gaps
+            oldest = ring[seen % gaps]
+            ok = pair[oldest] == pair[i] and t[i] - t[oldest] <= within
+            newer = i
+            for j in range(1, gaps + 1):
+                if not ok:
+                    break
+                older = ring[(seen - j) % gaps]
+                gap = t[newer] - t[older]
+                if j == gaps:
+                    ok = gap >= first_gap
+                else:
+                    before = t[older] - t[ring[(seen - j - 1) % gaps]]
+                    ok = gap <= ratio * before
+                newer = older
+            hits[i] = ok
+        ring[seen % gaps] = i
+        seen += 1
+    return hits
+
+
+def escalating(
+    pair: Ints, t: Ints, on: Flags, gaps: int, ratio: float, first_gap: int, within: int
+) -> Flags:
+    """Rows (where ``on``) ending ``gaps`` gaps of one pair, among the ``on`` rows, each at
+    most ``ratio`` of the one before, the first at least ``first_gap``, all within
+    ``within``."""
+    hits: Flags = _escalating(pair, t, on, gaps, ratio, first_gap, within)
+    return hits
+
+
+@njit(cache=True)
+def _runs(
+    pair: Ints, t: Ints, bits: Ints, window: int, severities: Ints, alert_at: int
+) -> tuple[Ints, Ints, Ints, Ints, Ints, Ints]:
+    n = t.shape[0]
+    first = np.empty(n, np.int64)
+    start = np.empty(n, np.int64)
+    last_t = np.empty(n, np.int64)
+    events = np.empty(n, np.int64)
+    masks = np.empty(n, np.int64)
+    severity = np.empty(n, np.int64)
+    found = 0
+    i = 0
+    while i < n:
+        w = t[i] // window * window
+        end = i
+        mask = 0
+        while end < n and pair[end] == pair[i] and t[end] // window * window == w:
+            mask |= bits[end]
+            end += 1
+        total = 0
+        for b in range(severities.shape[0]):
+            if mask >> b & 1:
+                total += severities[b]
+        if total >= alert_at:
+            first[found] = i
+            start[found] = w
+            last_t[found] = t[end - 1]
+            events[found] = end - i
+            masks[found] = mask
+            severity[found] = total
+            found += 1
+        i = end
+    return (
+        first[:found],
+        start[:found],
+        last_t[:found],
+        events[:found],
+        masks[:found],
+        severity[:found],
+    )
+
+
+def alerting_runs(
+    pair: Ints, t: Ints, bits: Ints, window: int, severities: Ints, alert_at: int
+) -> dict[str, Ints]:
+    """Each run of rows of one pair in one window (rows in pair and time order) whose rules'
+    severities (bit ``b`` of ``bits`` adds ``severities[b]``) reach ``alert_at``: its first
+    row, window start, last time, rows, rules' bits and severity."""
+    first, start, last_t, events, masks, severity = _runs(
+        pair, t, bits, window, severities, alert_at
+    )
+    return {
+        "_first": first,
+        "_w": start,
+        "_last_t": last_t,
+        "events": events,
+        "_mask": masks,
+        "severity": severity,
+    }
