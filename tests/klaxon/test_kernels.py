@@ -135,3 +135,26 @@ def test_empty_input_gives_empty_output() -> None:
     assert kernels.escalating(empty_i, empty_i, empty_b, 2, 0.5, 1, 10).shape == (0,)
     runs = kernels.alerting_runs(empty_i, empty_i, empty_i, 10, np.array([1]), 1)
     assert all(v.shape == (0,) for v in runs.values())
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 2)), max_size=12))
+def test_pairs_are_numbered_and_collisions_and_ties_noticed(
+    rows: list[tuple[int, int, int]],
+) -> None:
+    rows.sort(key=lambda r: r[0])  # by key, as the engine's sort gives them
+    key = np.array([r[0] for r in rows], dtype=np.uint64)
+    check = np.array([r[1] for r in rows], dtype=np.uint64)
+    t = np.array([r[2] for r in rows], dtype=np.int64)
+    numbers, number = [], 0
+    for i, row in enumerate(rows):
+        number += i == 0 or row[0] != rows[i - 1][0]
+        numbers.append(number)
+    collided = any(
+        (rows[i][0] != rows[i - 1][0]) == (rows[i][1] == rows[i - 1][1])
+        for i in range(1, len(rows))
+    )
+    tied = any(
+        rows[i][0] == rows[i - 1][0] and rows[i][2] == rows[i - 1][2] for i in range(1, len(rows))
+    )
+    pair, got_collided, got_tied = kernels.number_pairs(key, check, t)
+    assert (pair.tolist(), got_collided, got_tied) == (numbers, collided, tied)

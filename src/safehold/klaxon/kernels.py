@@ -80,6 +80,32 @@ def fan_out(
 
 
 @njit(cache=True)
+def _number_pairs(key: Ints, check: Ints, t: Ints) -> tuple[Ints, bool, bool]:
+    n = key.shape[0]
+    pair = np.empty(n, np.int64)
+    collided = tied = False
+    number = 0
+    for i in range(n):
+        if i == 0 or key[i] != key[i - 1]:
+            number += 1
+            collided = collided or (i > 0 and check[i] == check[i - 1])
+        else:
+            collided = collided or check[i] != check[i - 1]
+            tied = tied or t[i] == t[i - 1]
+        pair[i] = number
+    return pair, collided, tied
+
+
+def number_pairs(key: Keys, check: Keys, t: Ints) -> tuple[Ints, bool, bool]:
+    """Rows sorted by ``key`` (then time): each row's pair number (from 1, a new one where
+    ``key`` changes); whether ``check`` (a second key of the same pairs) disagrees anywhere,
+    changing where ``key`` does not or staying where it changes (two pairs share a key, or
+    one pair has two); and whether a pair has two rows at the same time."""
+    pair, collided, tied = _number_pairs(key.view(np.int64), check.view(np.int64), t)
+    return pair, bool(collided), bool(tied)
+
+
+@njit(cache=True)
 def _repeated(pair: Ints, t: Ints, on: Flags, back: int, within: int) -> Flags:
     n = t.shape[0]
     ring = np.zeros(back, np.int64)  # the last ``back`` rows where ``on``, oldest first
