@@ -26,7 +26,7 @@ import polars as pl
 
 from safehold.klaxon import kernels
 from safehold.klaxon.durations import micros
-from safehold.klaxon.events import AGE_BANDS, MINOR_BANDS, TIME
+from safehold.klaxon.events import AGE_BANDS, MINOR_BANDS, TIME, band_index
 from safehold.klaxon.flags import ACCOUNT_SEED, CHECK_SEED, FlagSet
 from safehold.klaxon.kernels import Flags, Ints
 from safehold.klaxon.rules import (
@@ -109,14 +109,6 @@ def _on_channels(rule: _Rule) -> pl.Expr:
     return pl.col("channel").is_in([c.value for c in rule.channels])
 
 
-_BAND_ENUM = pl.Enum(AGE_BANDS)
-
-
-def _band_index(column: str) -> pl.Expr:
-    """The band's place in ``AGE_BANDS`` (an enum cast: no string compares per row)."""
-    return pl.col(column).cast(_BAND_ENUM).to_physical().cast(pl.Int16)
-
-
 def _uses_history(rule: _Rule) -> bool:
     """Rules that read the pair's or the sender's other events (the rest read one event)."""
     if isinstance(rule, NightTimeRule):
@@ -139,7 +131,7 @@ def _event_hit(rule: _Rule) -> pl.Expr:
     if isinstance(rule, NightTimeRule):
         return _night_flag(rule)
     if isinstance(rule, AgeGapRule):
-        sender, child = _band_index("sender_band"), _band_index("_child_band")
+        sender, child = band_index("sender_band"), pl.col("_child_band")
         return (
             on & (sender >= _ADULT_FROM) & ((sender - child) >= rule.min_band_gap).fill_null(False)
         )
@@ -256,7 +248,8 @@ def _event_columns(frame: pl.LazyFrame, plan: _RulePlan) -> pl.LazyFrame:
     """What the sort must carry: the one-event rules folded into bits (bit ``i`` is rule
     ``i`` of ``_bit_order``), and the input of each history rule."""
     frame = frame.with_columns(
-        pl.coalesce("marker_band", "recipient_band").alias("_child_band"),
+        # the markers' band first: a member's own records outrank the event's age band
+        pl.coalesce("_marker_index", band_index("recipient_band")).alias("_child_band"),
     )
     return frame.with_columns(plan.event_bits.alias("_bits"), *plan.history_inputs)
 
@@ -345,6 +338,7 @@ def _exact_features(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) ->
         _row_numbers(candidates)
         .join(flags.recipients.lazy(), on="recipient", how="left")
         .join(flags.senders.lazy(), on="sender", how="left")
+        .with_columns(band_index("marker_band").alias("_marker_index"))
     )
     frame = _event_columns(_with_risk(frame, candidates, flags), _plan(rules))
     new_pair = _changed("sender") | _changed("recipient")
@@ -421,15 +415,19 @@ def _digest(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
-def _digests_in_order(keys: pl.Series) -> tuple[pl.Series, Ints]:
-    """``_digest`` of every key (the same blake2b, no function call of ours per key: this
-    runs once per alert), and the order that sorts them. The order comes from the digests'
-    bytes as two big-endian integers each, which sort as their hex does, for a fraction of
-    the cost of sorting the text."""
-    blake2b = hashlib.blake2b
-    raw = b"".join(
-        [blake2b(key, digest_size=16).digest() for key in keys.cast(pl.Binary).to_list()]
-    )
+def _digests_in_order(prefix: str, rests: pl.Series) -> tuple[pl.Series, Ints]:
+    """``_digest`` of ``prefix`` joined to each of ``rests`` (the same blake2b; this runs
+    once per alert), and the order that sorts them. The prefix is hashed once and the
+    hasher copied per key, a quarter cheaper than hashing each whole key. The order comes
+    from the digests' bytes as two big-endian integers each, which sort as their hex does,
+    for a fraction of the cost of sorting the text."""
+    start = hashlib.blake2b(prefix.encode(), digest_size=16)
+    digests = []
+    for rest in rests.cast(pl.Binary).to_list():
+        hasher = start.copy()
+        hasher.update(rest)
+        digests.append(hasher.digest())
+    raw = b"".join(digests)
     halves = np.frombuffer(raw, dtype=">u8").reshape(-1, 2)
     order = np.lexsort((halves[:, 1], halves[:, 0]))
     text = np.frombuffer(raw.hex().encode("ascii"), dtype="S32")
@@ -461,15 +459,10 @@ def _alerts(
     starts, masks = runs["_w"], runs["_mask"]
     text = candidates.select("sender", "recipient", "event_id")[features["_row"].to_numpy()[first]]
     keys = text.select(
-        pl.concat_str(
-            pl.lit(f"{ALERT_ID_VERSION}|{member_id}"),
-            "sender",
-            "recipient",
-            pl.Series(starts),
-            separator="|",
-        )
+        pl.concat_str("sender", "recipient", pl.Series(starts), separator="|")
     ).to_series()
-    ids, order = _digests_in_order(keys)  # alerts go out in id order
+    # alerts go out in id order
+    ids, order = _digests_in_order(f"{ALERT_ID_VERSION}|{member_id}|", keys)
     if len(key) <= _TABLE_RULES:
         table = _every_combination(key)
     else:  # too many rules for a table of every combination: only those that fired

@@ -34,6 +34,12 @@ ENGINE_COLUMNS = (
     "recipient_band", "sender_band", "conversation_id",
 )  # fmt: skip
 TIME = pl.Datetime("us", "UTC")
+_BAND_ENUM = pl.Enum(AGE_BANDS)
+
+
+def band_index(column: str) -> pl.Expr:
+    """The band's place in ``AGE_BANDS`` (an enum cast: no string compares per row)."""
+    return pl.col(column).cast(_BAND_ENUM).to_physical().cast(pl.Int16)
 
 
 class EventInputError(ValueError):

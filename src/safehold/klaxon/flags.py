@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from safehold.klaxon.events import AGE_BANDS, MINOR_BANDS
+from safehold.klaxon.events import AGE_BANDS, MINOR_BANDS, band_index
 
 FORMAT = "safehold.klaxon.flags"
 FORMAT_VERSION = 1
@@ -103,10 +103,14 @@ class FlagSet:
 
     @cached_property
     def recipients_by_hash(self) -> pl.DataFrame | None:
-        """``recipients`` keyed by ``_r`` with ``_marker_check``, as ``senders_by_hash``, and
-        ``_child``: whether the markers make the account a child (``child_accounts``)."""
-        marked = self.recipients.with_columns(
-            pl.col("recipient").is_in(self.child_accounts.implode()).alias("_child")
+        """``recipients`` keyed by ``_r`` with ``_marker_check``, as ``senders_by_hash``, the
+        marker's band as its place in ``AGE_BANDS`` (``_marker_index``), and ``_child``:
+        whether the markers make the account a child (``child_accounts``)."""
+        marked = self.recipients.select(
+            "recipient",
+            band_index("marker_band").alias("_marker_index"),  # made once, not per batch
+            "vulnerable",
+            pl.col("recipient").is_in(self.child_accounts.implode()).alias("_child"),
         )
         return _by_hash(marked, "recipient", "_r", "_marker_check")
 
