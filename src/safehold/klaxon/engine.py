@@ -279,7 +279,7 @@ def _row_numbers(candidates: pl.DataFrame) -> pl.LazyFrame:
 
 
 def _hashed_features(
-    candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet, *, ties_in_id_order: bool = False
+    candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet
 ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The candidates' rule inputs sorted by pair and time, pairs numbered (``_pair``),
     with accounts as 64-bit hashes: joins, sort and groups on integers, no text moved; and
@@ -287,9 +287,9 @@ def _hashed_features(
     two pairs sharing a hash, or a candidate that is no child): then the exact way.
 
     Two events of a pair at the same microsecond go in event-id order. Timestamps of whole
-    seconds make such ties common, so they do not send a batch the exact way: the
-    candidates are put in (time, event id) order once and sorted by pair again
-    (``ties_in_id_order``: they already are)."""
+    seconds make such ties common, so they do not send a batch the exact way: the sorted
+    rows are sorted again with each event id's rank as the last key, which moves rows only
+    within a pair (so its number stays)."""
     senders, recipients = flags.senders_by_hash, flags.recipients_by_hash
     if senders is None or recipients is None:
         return None
@@ -315,7 +315,7 @@ def _hashed_features(
         joined_right.all().alias("_joined_right"),
     )
     narrow = _narrow(frame, plan, "_key", "_check", "_joined_right")
-    if ties_in_id_order or candidates["at"].is_sorted():  # a stable sort keeps that order
+    if candidates["at"].is_sorted():  # a stable sort keeps that order
         ordered = narrow.sort("_key", maintain_order=True)
     else:
         ordered = narrow.sort("_key", "_t")
@@ -325,11 +325,12 @@ def _hashed_features(
     )
     if found.height and (collided or not found.item(0, "_joined_right")):
         return None
-    if tied and not ties_in_id_order:
-        by_id = candidates.sort("at", "event_id")
-        return _hashed_features(by_id, flags, rules, ties_in_id_order=True)
-    features = found.drop("_key", "_check", "_joined_right").with_columns(pl.Series("_pair", pair))
-    return features, candidates
+    if tied:
+        ranks = candidates["event_id"].rank("ordinal").gather(found["_row"]).alias("_id_rank")
+        found = found.hstack([ranks]).sort("_key", "_t", "_id_rank")
+    # hstack, not with_columns, and the key columns kept (nothing reads them): both ways
+    # go by a plan, which costs a batch as much as the work
+    return found.hstack([pl.Series("_pair", pair)]), candidates
 
 
 def _exact_features(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:
@@ -472,7 +473,7 @@ def _alerts(
     return pl.DataFrame(
         [
             ids.gather(order),
-            pl.repeat(member_id, len(order), dtype=pl.Utf8, eager=True).alias("member_id"),
+            pl.Series("member_id", [member_id], dtype=pl.Utf8).new_from_index(0, len(order)),
             text["sender"],
             text["recipient"],
             _times("window_start", starts[order]),
