@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from safehold.klaxon import kernels
+from safehold.klaxon import engine, kernels
+from safehold.klaxon.engine import screen
+from safehold.klaxon.rules import load_rules
+from tests.klaxon.builders import T0, event, flags, prepared
 
 
 @dataclass
@@ -158,3 +164,21 @@ def test_pairs_are_numbered_and_collisions_and_ties_noticed(
     )
     pair, got_collided, got_tied = kernels.number_pairs(key, check, t)
     assert (pair.tolist(), got_collided, got_tied) == (numbers, collided, tied)
+
+
+def test_warm_compiles_what_the_engine_then_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After ``warm`` the engine's calls, by both ways, compile nothing more (a worker's
+    first message would otherwise wait for a compile)."""
+    kernels.warm()
+    walks = (kernels._fan_out, kernels._repeated, kernels._escalating, kernels._runs)
+    compiled = [len(w.signatures) for w in (*walks, kernels._number_pairs)]
+    rows = [event("a", f"kid{i}", T0 + timedelta(hours=i)) for i in range(6)]
+    rows += [event("b", "kid0", T0 + timedelta(days=d, hours=2)) for d in range(4)]
+    events = prepared(rows)
+    marked = flags(tmp_path, registry=("a",), minors={"kid0": "under_13"})
+    assert screen(events, marked, load_rules()).height > 0
+    monkeypatch.setattr(engine, "_hashed_features", lambda *args, **kwargs: None)
+    assert screen(events, marked, load_rules()).height > 0
+    assert [len(w.signatures) for w in (*walks, kernels._number_pairs)] == compiled

@@ -11,6 +11,8 @@ of rules files (``engine`` turns a rule into these arguments)."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
@@ -18,6 +20,17 @@ from numba import njit
 Ints = npt.NDArray[np.int64]
 Keys = npt.NDArray[np.uint64]
 Flags = npt.NDArray[np.bool_]
+T = TypeVar("T", bound=np.generic)
+
+
+def _fixed(column: npt.NDArray[T]) -> npt.NDArray[T]:
+    """A read-only view of ``column``: numba compiles a walk once per argument type, and
+    whether an array may be written is part of its type, so every array goes in read-only
+    (columns from Polars are; arrays made here are not) and each walk compiles once."""
+    view = column.view()
+    view.flags.writeable = False
+    return view
+
 
 _GOLDEN = -0x61C8864680B583EB  # odd 64-bit multipliers (as signed), to spread the slots
 _MIX = -0x40A7B892E31B1A47
@@ -74,8 +87,8 @@ def fan_out(
 ) -> Flags:
     """Rows (where ``on``) whose sender contacted at least ``least`` pairs' children among
     the ``on`` rows of the same tumbling bucket of length ``within``."""
-    senders, checks = sender.view(np.int64), sender_check.view(np.int64)
-    hits: Flags = _fan_out(pair, senders, checks, t, on, within, least)
+    senders, checks = _fixed(sender.view(np.int64)), _fixed(sender_check.view(np.int64))
+    hits: Flags = _fan_out(_fixed(pair), senders, checks, _fixed(t), _fixed(on), within, least)
     return hits
 
 
@@ -101,7 +114,8 @@ def number_pairs(key: Keys, check: Keys, t: Ints) -> tuple[Ints, bool, bool]:
     ``key`` changes); whether ``check`` (a second key of the same pairs) disagrees anywhere,
     changing where ``key`` does not or staying where it changes (two pairs share a key, or
     one pair has two); and whether a pair has two rows at the same time."""
-    pair, collided, tied = _number_pairs(key.view(np.int64), check.view(np.int64), t)
+    keys, checks = _fixed(key.view(np.int64)), _fixed(check.view(np.int64))
+    pair, collided, tied = _number_pairs(keys, checks, _fixed(t))
     return pair, bool(collided), bool(tied)
 
 
@@ -125,7 +139,7 @@ def _repeated(pair: Ints, t: Ints, on: Flags, back: int, within: int) -> Flags:
 def repeated(pair: Ints, t: Ints, on: Flags, back: int, within: int) -> Flags:
     """Rows (where ``on``) with a row of the same pair ``back`` ``on`` rows up, no longer
     than ``within`` before."""
-    hits: Flags = _repeated(pair, t, on, back, within)
+    hits: Flags = _repeated(_fixed(pair), _fixed(t), _fixed(on), back, within)
     return hits
 
 
@@ -168,7 +182,7 @@ def escalating(
     """Rows (where ``on``) ending ``gaps`` gaps of one pair, among the ``on`` rows, each at
     most ``ratio`` of the one before, the first at least ``first_gap``, all within
     ``within``."""
-    hits: Flags = _escalating(pair, t, on, gaps, ratio, first_gap, within)
+    hits: Flags = _escalating(_fixed(pair), _fixed(t), _fixed(on), gaps, ratio, first_gap, within)
     return hits
 
 
@@ -222,7 +236,7 @@ def alerting_runs(
     severities (bit ``b`` of ``bits`` adds ``severities[b]``) reach ``alert_at``: its first
     row, window start, last time, rows, rules' bits and severity."""
     first, start, last_t, events, masks, severity = _runs(
-        pair, t, bits, window, severities, alert_at
+        _fixed(pair), _fixed(t), _fixed(bits), window, _fixed(severities), alert_at
     )
     return {
         "_first": first,
@@ -232,3 +246,15 @@ def alerting_runs(
         "_mask": masks,
         "severity": severity,
     }
+
+
+def warm() -> None:
+    """Compile every walk now (or load it from the cache), so that a worker's first message
+    does not wait the seconds that takes."""
+    ints, keys = np.zeros(1, np.int64), np.zeros(1, np.uint64)
+    flags = np.ones(1, np.bool_)
+    fan_out(ints, keys, keys, ints, flags, 1, 2)
+    repeated(ints, ints, flags, 1, 1)
+    escalating(ints, ints, flags, 2, 0.5, 1, 1)
+    number_pairs(keys, keys, ints)
+    alerting_runs(ints, ints, ints, 1, np.ones(1, np.int64), 1)
