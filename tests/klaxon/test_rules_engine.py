@@ -179,6 +179,35 @@ def test_severities_add_up_to_the_threshold_and_each_rule_counts_once(tmp_path: 
     assert row["events"] == 2
 
 
+@pytest.mark.parametrize("count", [10, 12])  # up to 10 rules: a table of every combination
+def test_many_rules_each_give_their_reason_in_severity_order(tmp_path: Path, count: int) -> None:
+    body = "".join(
+        f"  - {{id: first_{i:02d}, kind: first_contact, severity: {i + 1}}}\n"
+        f"  - {{id: gap_{i:02d}, kind: age_gap, severity: {i + 1}, min_band_gap: {i % 3 + 1}}}\n"
+        for i in range(count // 2)
+    )
+    rules = parse_rules(f"version: 1\nwindow: 7d\nalert_at: 1\nrules:\n{body}", source="t")
+    fs = flags(tmp_path)
+    rows = [
+        event("a", "kid", T0, first_contact=True),  # 35_44 to 13_15: a gap of 3 bands
+        event("b", "kid", T0, sender_band="18_24"),  # a gap of 2: only gaps up to 2 fire
+    ]
+    alerts = screen(prepared(rows), fs, rules).sort("sender")
+    fired = {(r.severity, r.id) for r in rules.rules}
+    first = alerts.row(0, named=True)
+    assert first["rules"] == [i for _, i in sorted(fired, key=lambda f: (-f[0], f[1]))]
+    assert first["severity"] == sum(first["rule_severities"]) == sum(s for s, _ in fired)
+    second = alerts.row(1, named=True)
+    expected = sorted(
+        (r.severity, r.id)
+        for r in rules.rules
+        if r.id.startswith("gap") and r.min_band_gap <= 2  # type: ignore[attr-defined]
+    )
+    assert second["rules"] == [i for _, i in sorted(expected, key=lambda f: (-f[0], f[1]))]
+    assert second["rule_severities"] == sorted((s for s, _ in expected), reverse=True)
+    assert len(second["reasons"]) == len(expected)
+
+
 def test_a_new_window_is_a_new_alert_with_its_own_id(tmp_path: Path) -> None:
     rules = only("id: flagged\nkind: flagged_sender_contacts_minor", window="1d")
     fs = flags(tmp_path, registry=("reg",))
