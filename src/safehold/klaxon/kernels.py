@@ -4,8 +4,8 @@
 Why compiled: each of these is one walk down rows already in (pair, time) order, keeping a
 few values per row. Polars has no such walk; it says them as window expressions (a group
 per sender and bucket, shifts within the night or channel rows, a group per run), each a
-hash grouping of every candidate, which were half the engine's time after the candidate
-filter. numba compiles the walks once per machine (``cache=True``) and runs them on the
+hash grouping of every candidate: 31 ms of the benchmark world's 145, against 4 to 6 ms as
+walks. numba compiles the walks once per machine (``cache=True``) and runs them on the
 columns' own buffers. The columns come in as NumPy arrays; nothing here knows of Polars or
 of rules files (``engine`` turns a rule into these arguments)."""
 
