@@ -4,6 +4,9 @@ shared between pairs, times on both sides of 1970 and often tied."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -182,3 +185,30 @@ def test_warm_compiles_what_the_engine_then_calls(
     monkeypatch.setattr(engine, "_hashed_features", lambda *args, **kwargs: None)
     assert screen(events, marked, load_rules()).height > 0
     assert [len(w.signatures) for w in (*walks, kernels._number_pairs)] == compiled
+
+
+def test_without_a_writable_cache_place_the_walks_cache_in_a_private_temporary_folder(
+    tmp_path: Path,
+) -> None:
+    """numba finds no place to cache (as for a read-only install run without a writable
+    home): the klaxon still imports, screens, and caches under the temporary folder."""
+    env = {
+        **os.environ,
+        "NUMBA_CACHE_LOCATOR_CLASSES": "UserProvidedCacheLocator",
+        "TMPDIR": str(tmp_path),
+    }
+    env.pop("NUMBA_CACHE_DIR", None)
+    script = (
+        "import numba\n"
+        "from safehold.klaxon import kernels\n"
+        "kernels.warm()\n"
+        "print(numba.config.CACHE_DIR)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    folder = Path(done.stdout.strip())
+    assert folder.parent == tmp_path
+    assert folder.stat().st_mode & 0o077 == 0
+    assert list(folder.rglob("*.nbi"))  # the walks were cached there

@@ -11,11 +11,14 @@ of rules files (``engine`` turns a rule into these arguments)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from numba import config, njit
 
 Ints = npt.NDArray[np.int64]
 Keys = npt.NDArray[np.uint64]
@@ -32,6 +35,33 @@ def _fixed(column: npt.NDArray[T]) -> npt.NDArray[T]:
     return view
 
 
+def _probe() -> int:
+    return 0
+
+
+def _private_cache_folder() -> str:
+    """A folder only this user can write: numba's index files are pickles, so a folder
+    another user could write would be a way to run code as this one."""
+    folder = Path(tempfile.gettempdir()) / f"safehold-numba-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    found = folder.lstat()
+    if folder.is_symlink() or found.st_uid != os.getuid() or found.st_mode & 0o077:
+        return tempfile.mkdtemp(prefix="safehold-numba-")
+    return str(folder)
+
+
+def _cache_somewhere() -> None:
+    """numba keeps compiled walks beside this file or in the user's cache folder, and
+    refuses to define a cached function where it can write neither (a read-only install
+    run by a user without a writable home would fail on import): then they are cached in
+    a private temporary folder instead."""
+    try:
+        njit(cache=True)(_probe)
+    except RuntimeError:
+        config.CACHE_DIR = _private_cache_folder()  # type: ignore[attr-defined]
+
+
+_cache_somewhere()
 _GOLDEN = -0x61C8864680B583EB  # odd 64-bit multipliers (as signed), to spread the slots
 _MIX = -0x40A7B892E31B1A47
 
