@@ -26,7 +26,7 @@ import polars as pl
 
 from safehold.klaxon import kernels
 from safehold.klaxon.durations import micros
-from safehold.klaxon.events import AGE_BANDS, MINOR_BANDS, TIME, band_index
+from safehold.klaxon.events import AGE_BANDS, TIME, band_index, is_minor
 from safehold.klaxon.flags import ACCOUNT_SEED, CHECK_SEED, FlagSet
 from safehold.klaxon.kernels import Flags, Ints
 from safehold.klaxon.rules import (
@@ -67,11 +67,6 @@ def empty_alerts() -> pl.DataFrame:
     return pl.DataFrame(schema=ALERT_SCHEMA)
 
 
-def _is_minor_band(column: str) -> pl.Expr:
-    """Plain compares: cheaper per row than a set look-up for three short strings."""
-    return pl.any_horizontal(pl.col(column) == band for band in MINOR_BANDS).fill_null(False)
-
-
 def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     """Events from an adult or unknown-age sender to a recipient who is a child by the
     event's age band or by the member's markers.
@@ -80,8 +75,8 @@ def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     than a look-up of text). A recipient who is not a child but whose hash equals a
     child's would pass too; ``screen_candidates`` notices it (its marker join checks a
     second hash) and drops it, so a collision can never make an adult a child."""
-    child_band = _is_minor_band("recipient_band")
-    adult_sender = ~_is_minor_band("sender_band")
+    child_band = is_minor("recipient_band_index")
+    adult_sender = ~is_minor("sender_band_index")
     by_marker = pl.col("recipient").hash(seed=ACCOUNT_SEED).is_in(flags.child_hashes.implode())
     # the mask made first and filtered by: Polars 2.1 took a fifth longer to filter by the
     # expression itself, and a fixed 1 ms more on a stream's small batches
@@ -91,7 +86,7 @@ def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
 def _exact_candidates(candidates: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     """``candidates`` without those that passed by a hash collision alone."""
     by_marker = pl.col("recipient").is_in(flags.child_accounts.implode())
-    return candidates.filter(_is_minor_band("recipient_band") | by_marker)
+    return candidates.filter(is_minor("recipient_band_index") | by_marker)
 
 
 def horizon_us(rules: RuleSet) -> int:
@@ -131,7 +126,7 @@ def _event_hit(rule: _Rule) -> pl.Expr:
     if isinstance(rule, NightTimeRule):
         return _night_flag(rule)
     if isinstance(rule, AgeGapRule):
-        sender, child = band_index("sender_band"), pl.col("_child_band")
+        sender, child = pl.col("sender_band_index"), pl.col("_child_band")
         return (
             on & (sender >= _ADULT_FROM) & ((sender - child) >= rule.min_band_gap).fill_null(False)
         )
@@ -249,7 +244,9 @@ def _event_columns(frame: pl.LazyFrame, plan: _RulePlan) -> pl.LazyFrame:
     ``i`` of ``_bit_order``), and the input of each history rule."""
     frame = frame.with_columns(
         # the markers' band first: a member's own records outrank the event's age band
-        pl.coalesce("_marker_index", band_index("recipient_band")).alias("_child_band"),
+        pl.coalesce("_marker_index", pl.col("recipient_band_index").cast(pl.Int16)).alias(
+            "_child_band"
+        ),
     )
     return frame.with_columns(plan.event_bits.alias("_bits"), *plan.history_inputs)
 
@@ -306,7 +303,7 @@ def _hashed_features(
         (pl.col("_flag_check").is_null() | (pl.col("_flag_check") == pl.col("_s_check")))
         & (pl.col("_marker_check").is_null() | (pl.col("_marker_check") == pl.col("_r_check")))
         # a candidate let through by the hash look-up alone (``candidate_events``)
-        & (_is_minor_band("recipient_band") | pl.col("_child").fill_null(False))
+        & (is_minor("recipient_band_index") | pl.col("_child").fill_null(False))
     )
     plan = _plan(rules)
     frame = _event_columns(_with_risk(frame, candidates, flags), plan).with_columns(

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from safehold.klaxon.engine import ALERT_SCHEMA, empty_alerts
+from safehold.klaxon.events import with_band_indexes
 
 _SCHEMA = """
 create table if not exists alerts (
@@ -184,7 +185,8 @@ class WorkerStore:
         paths = sorted(self.held_dir.glob("held-*.parquet"))
         if not paths:
             return None
-        return pl.concat([pl.read_parquet(p) for p in paths])
+        # files an earlier version kept lack the band indexes: the engine needs them
+        return pl.concat([with_band_indexes(pl.read_parquet(p)) for p in paths], how="diagonal")
 
     def alerts(self, ids: list[str] | None = None) -> pl.DataFrame:
         """Stored alerts (those with ``ids`` only, when given), by alert id."""
