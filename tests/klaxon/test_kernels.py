@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from safehold.klaxon import engine, kernels
+from safehold.klaxon import alert_ids, engine, kernels
 from safehold.klaxon.engine import screen
 from safehold.klaxon.rules import load_rules
 from tests.klaxon.builders import T0, event, flags, prepared
@@ -174,9 +174,10 @@ def test_warm_compiles_what_the_engine_then_calls(
 ) -> None:
     """After ``warm`` the engine's calls, by both ways, compile nothing more (a worker's
     first message would otherwise wait for a compile)."""
-    kernels.warm()
+    engine.warm()
     walks = (kernels._fan_out, kernels._repeated, kernels._escalating, kernels._runs)
-    compiled = [len(w.signatures) for w in (*walks, kernels._number_pairs)]
+    passes = (*walks, kernels._number_pairs, kernels._view_codes, alert_ids._alert_digests)
+    compiled = [len(w.signatures) for w in passes]
     rows = [event("a", f"kid{i}", T0 + timedelta(hours=i)) for i in range(6)]
     rows += [event("b", "kid0", T0 + timedelta(days=d, hours=2)) for d in range(4)]
     events = prepared(rows)
@@ -184,7 +185,7 @@ def test_warm_compiles_what_the_engine_then_calls(
     assert screen(events, marked, load_rules()).height > 0
     monkeypatch.setattr(engine, "_hashed_features", lambda *args, **kwargs: None)
     assert screen(events, marked, load_rules()).height > 0
-    assert [len(w.signatures) for w in (*walks, kernels._number_pairs)] == compiled
+    assert [len(w.signatures) for w in passes] == compiled
 
 
 def test_without_a_writable_cache_place_the_walks_cache_in_a_private_temporary_folder(

@@ -17,14 +17,14 @@ groupings; ``kernels`` runs them compiled."""
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from safehold.klaxon import kernels
+from safehold.klaxon import alert_ids, kernels
+from safehold.klaxon.alert_ids import ids_in_order
 from safehold.klaxon.durations import micros
 from safehold.klaxon.events import AGE_BANDS, TIME, band_index, is_minor
 from safehold.klaxon.flags import ACCOUNT_SEED, CHECK_SEED, FlagSet
@@ -43,7 +43,6 @@ from safehold.klaxon.rules import (
     reason_of,
 )
 
-ALERT_ID_VERSION = "klaxon-alert/v1"
 ALERT_SCHEMA: dict[str, pl.DataType] = {
     "alert_id": pl.Utf8(),
     "member_id": pl.Utf8(),
@@ -61,6 +60,13 @@ ALERT_SCHEMA: dict[str, pl.DataType] = {
     "events": pl.Int64(),
 }
 _ADULT_FROM = AGE_BANDS.index("18_24")
+
+
+def warm() -> None:
+    """Compile every compiled pass the engine and ``prepare_events`` use now (or load them
+    from the cache), so that a worker's first message does not wait the seconds that takes."""
+    kernels.warm()
+    alert_ids.warm()
 
 
 def empty_alerts() -> pl.DataFrame:
@@ -404,34 +410,6 @@ def _every_combination(rules: _RuleKey) -> pl.DataFrame:
     return _combinations(rules, range(1 << len(rules)))
 
 
-def alert_id(member_id: str, sender: str, recipient: str, window_start_us: int) -> str:
-    """The same (member, sender, child, window) always gives the same id."""
-    return _digest(f"{ALERT_ID_VERSION}|{member_id}|{sender}|{recipient}|{window_start_us}")
-
-
-def _digest(key: str) -> str:
-    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
-
-
-def _digests_in_order(prefix: str, rests: pl.Series) -> tuple[pl.Series, Ints]:
-    """``_digest`` of ``prefix`` joined to each of ``rests`` (the same blake2b; this runs
-    once per alert), and the order that sorts them. The prefix is hashed once and the
-    hasher copied per key, a quarter cheaper than hashing each whole key. The order comes
-    from the digests' bytes as two big-endian integers each, which sort as their hex does,
-    for a fraction of the cost of sorting the text."""
-    start = hashlib.blake2b(prefix.encode(), digest_size=16)
-    digests = []
-    for rest in rests.cast(pl.Binary).to_list():
-        hasher = start.copy()
-        hasher.update(rest)
-        digests.append(hasher.digest())
-    raw = b"".join(digests)
-    halves = np.frombuffer(raw, dtype=">u8").reshape(-1, 2)
-    order = np.lexsort((halves[:, 1], halves[:, 0]))
-    text = np.frombuffer(raw.hex().encode("ascii"), dtype="S32")
-    return pl.Series("alert_id", text).cast(pl.Utf8), order
-
-
 def _alerts(
     features: pl.DataFrame, candidates: pl.DataFrame, member_id: str, rules: RuleSet
 ) -> pl.DataFrame:
@@ -456,11 +434,8 @@ def _alerts(
         return empty_alerts()
     starts, masks = runs["_w"], runs["_mask"]
     text = candidates.select("sender", "recipient", "event_id")[features["_row"].to_numpy()[first]]
-    keys = text.select(
-        pl.concat_str("sender", "recipient", pl.Series(starts), separator="|")
-    ).to_series()
     # alerts go out in id order
-    ids, order = _digests_in_order(f"{ALERT_ID_VERSION}|{member_id}|", keys)
+    ids, order = ids_in_order(member_id, text["sender"], text["recipient"], starts)
     if len(key) <= _TABLE_RULES:
         table = _every_combination(key)
     else:  # too many rules for a table of every combination: only those that fired

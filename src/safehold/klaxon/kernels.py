@@ -29,7 +29,7 @@ Flags = npt.NDArray[np.bool_]
 T = TypeVar("T", bound=np.generic)
 
 
-def _fixed(column: npt.NDArray[T]) -> npt.NDArray[T]:
+def read_only(column: npt.NDArray[T]) -> npt.NDArray[T]:
     """A read-only view of ``column``: numba compiles a walk once per argument type, and
     whether an array may be written is part of its type, so every array goes in read-only
     (columns from Polars are; arrays made here are not) and each walk compiles once."""
@@ -120,8 +120,10 @@ def fan_out(
 ) -> Flags:
     """Rows (where ``on``) whose sender contacted at least ``least`` pairs' children among
     the ``on`` rows of the same tumbling bucket of length ``within``."""
-    senders, checks = _fixed(sender.view(np.int64)), _fixed(sender_check.view(np.int64))
-    hits: Flags = _fan_out(_fixed(pair), senders, checks, _fixed(t), _fixed(on), within, least)
+    senders, checks = read_only(sender.view(np.int64)), read_only(sender_check.view(np.int64))
+    hits: Flags = _fan_out(
+        read_only(pair), senders, checks, read_only(t), read_only(on), within, least
+    )
     return hits
 
 
@@ -147,8 +149,8 @@ def number_pairs(key: Keys, check: Keys, t: Ints) -> tuple[Ints, bool, bool]:
     ``key`` changes); whether ``check`` (a second key of the same pairs) disagrees anywhere,
     changing where ``key`` does not or staying where it changes (two pairs share a key, or
     one pair has two); and whether a pair has two rows at the same time."""
-    keys, checks = _fixed(key.view(np.int64)), _fixed(check.view(np.int64))
-    pair, collided, tied = _number_pairs(keys, checks, _fixed(t))
+    keys, checks = read_only(key.view(np.int64)), read_only(check.view(np.int64))
+    pair, collided, tied = _number_pairs(keys, checks, read_only(t))
     return pair, bool(collided), bool(tied)
 
 
@@ -172,7 +174,7 @@ def _repeated(pair: Ints, t: Ints, on: Flags, back: int, within: int) -> Flags:
 def repeated(pair: Ints, t: Ints, on: Flags, back: int, within: int) -> Flags:
     """Rows (where ``on``) with a row of the same pair ``back`` ``on`` rows up, no longer
     than ``within`` before."""
-    hits: Flags = _repeated(_fixed(pair), _fixed(t), _fixed(on), back, within)
+    hits: Flags = _repeated(read_only(pair), read_only(t), read_only(on), back, within)
     return hits
 
 
@@ -215,7 +217,9 @@ def escalating(
     """Rows (where ``on``) ending ``gaps`` gaps of one pair, among the ``on`` rows, each at
     most ``ratio`` of the one before, the first at least ``first_gap``, all within
     ``within``."""
-    hits: Flags = _escalating(_fixed(pair), _fixed(t), _fixed(on), gaps, ratio, first_gap, within)
+    hits: Flags = _escalating(
+        read_only(pair), read_only(t), read_only(on), gaps, ratio, first_gap, within
+    )
     return hits
 
 
@@ -269,7 +273,7 @@ def alerting_runs(
     severities (bit ``b`` of ``bits`` adds ``severities[b]``) reach ``alert_at``: its first
     row, window start, last time, rows, rules' bits and severity."""
     first, start, last_t, events, masks, severity = _runs(
-        _fixed(pair), _fixed(t), _fixed(bits), window, _fixed(severities), alert_at
+        read_only(pair), read_only(t), read_only(bits), window, read_only(severities), alert_at
     )
     return {
         "_first": first,
@@ -365,14 +369,14 @@ def view_codes(
     ``offset``) that holds another text, or -1."""
     bitmap = np.zeros(0, np.uint8) if validity is None else validity
     out, first_other = _view_codes(
-        _fixed(views),
-        _fixed(bitmap),
+        read_only(views),
+        read_only(bitmap),
         offset,
         offset + length,
         table.multiplier,
-        _fixed(table.keys),
-        _fixed(table.masks),
-        _fixed(table.codes),
+        read_only(table.keys),
+        read_only(table.masks),
+        read_only(table.codes),
     )
     return out, int(first_other)
 

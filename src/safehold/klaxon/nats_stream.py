@@ -32,7 +32,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
-from safehold.klaxon import kernels
+from safehold.klaxon import engine
 from safehold.klaxon.events import ClockLimits
 from safehold.klaxon.flags import FlagStore
 from safehold.klaxon.hub_delivery import HubDeliveryError, deliver_to_hub
@@ -240,7 +240,7 @@ class ScreeningWorker:
         self.store = WorkerStore(store_path)
         self.screen = StreamScreen(self.flags, rules, clock=clock, stored_alerts=self.store.alerts)
         self.screen.restore(self.store.held(), self.store.alerts())
-        kernels.warm()  # before the first message, not during it
+        engine.warm()  # before the first message, not during it
         self.rules_path = rules_path
         self._rules_signature = _file_signature(rules_path)
         self.report = WorkerReport()
