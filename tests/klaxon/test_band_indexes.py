@@ -92,3 +92,17 @@ def test_held_events_kept_without_band_indexes_still_screen(tmp_path: Path) -> N
     alerts = screen(held, fs, load_rules())
     assert alerts.height == 1
     assert alerts.equals(screen(ready, fs, load_rules()))
+
+
+@pytest.mark.parametrize("bands", [True, False])
+def test_the_indexes_lie_in_the_same_pieces_as_the_other_columns(bands: bool) -> None:
+    """Columns in different pieces make Polars line them up again on every later pass
+    (it once doubled the candidate filter's time)."""
+    pieces = [frame([event("a", f"kid{i}", T0)] * 3, first_id=3 * i) for i in range(3)]
+    given = pl.concat(pieces, rechunk=False)
+    if not bands:
+        given = given.drop("recipient_age_band", "sender_age_band")
+    ready = prepare_events(given, source="events", member_id=MEMBER, clock=CLOCK)
+    layouts = {column: ready[column].chunk_lengths() for column in ready.columns}
+    assert layouts["event_id"] == [3, 3, 3]
+    assert layouts["recipient_band_index"] == layouts["sender_band_index"] == [3, 3, 3]

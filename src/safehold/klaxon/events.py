@@ -59,30 +59,42 @@ def _band_indexes(column: pl.Series) -> tuple[pl.Series, int]:
     row whose text is no band (-1: none). Read off the column's Arrow string views by a
     compiled perfect hash (``kernels.view_codes``): about 2 ns an event, where checking
     the text against the bands took 6 and a cast to an enum 9."""
-    if column.dtype == pl.Null or column.null_count() == column.len():
-        return pl.Series(column.name, [None] * column.len(), dtype=pl.Int8), -1
-    found = column.to_arrow(compat_level=pl.CompatLevel.newest())
     pieces, first_other, before = [], -1, 0
-    for chunk in found.chunks if isinstance(found, pa.ChunkedArray) else [found]:
-        validity, views = chunk.buffers()[:2]
-        codes, other = kernels.view_codes(
-            np.frombuffer(views, dtype=np.uint64).reshape(-1, 2),
-            None if validity is None else np.frombuffer(validity, dtype=np.uint8),
-            chunk.offset,
-            len(chunk),
-            _BAND_TABLE,
-        )
+    # piece by piece as the column lies, so that the indexes' pieces line up with the
+    # other columns' (Polars aligns misaligned pieces again on every later pass)
+    for piece in column.get_chunks():
+        codes, other = _piece_indexes(piece)
         if other >= 0 and first_other < 0:
             first_other = before + other
-        before += len(chunk)
-        # the chunk's own validity bitmap marks the nulls: nothing is copied
-        pieces.append(
-            pa.Array.from_buffers(
-                pa.int8(), len(chunk), [validity, pa.py_buffer(codes)], offset=chunk.offset
-            )
-        )
-    indexes = pl.Series(column.name, pa.chunked_array(pieces, type=pa.int8()))
-    return indexes, first_other
+        before += piece.len()
+        pieces.append(codes)
+    return pl.concat(pieces, rechunk=False).alias(column.name), first_other
+
+
+def _piece_indexes(piece: pl.Series) -> tuple[pl.Series, int]:
+    if piece.dtype == pl.Null or piece.null_count() == piece.len():
+        return pl.Series([None] * piece.len(), dtype=pl.Int8), -1
+    found = piece.to_arrow(compat_level=pl.CompatLevel.newest())
+    whole = found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
+    validity, views = whole.buffers()[:2]
+    codes, other = kernels.view_codes(
+        np.frombuffer(views, dtype=np.uint64).reshape(-1, 2),
+        None if validity is None else np.frombuffer(validity, dtype=np.uint8),
+        whole.offset,
+        len(whole),
+        _BAND_TABLE,
+    )
+    # the piece's own validity bitmap marks the nulls: nothing is copied
+    array = pa.Array.from_buffers(
+        pa.int8(), len(whole), [validity, pa.py_buffer(codes)], offset=whole.offset
+    )
+    return pl.Series(array), other
+
+
+def _nulls_like(column: pl.Series) -> pl.Series:
+    """Nulls in the pieces ``column`` lies in."""
+    pieces = [pl.Series([None] * n, dtype=pl.Null) for n in column.chunk_lengths()]
+    return pl.concat(pieces, rechunk=False)
 
 
 def with_band_indexes(events: pl.DataFrame) -> pl.DataFrame:
@@ -202,7 +214,7 @@ def _check_values(
         )
     indexes = []
     for column, name in (("recipient_age_band", "recipient"), ("sender_age_band", "sender")):
-        given = frame[column] if column in frame.columns else pl.Series([None] * frame.height)
+        given = frame[column] if column in frame.columns else _nulls_like(frame["event_id"])
         found, row = _band_indexes(given.alias(f"{name}_band_index"))
         if row >= 0:
             raise EventInputError(
