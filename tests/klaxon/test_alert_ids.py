@@ -9,9 +9,11 @@ import hashlib
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from safehold.klaxon import alert_ids
 from safehold.klaxon.alert_ids import alert_id, blake2b_128, ids_in_order
 
 ACCOUNTS = st.one_of(st.text(max_size=40), st.text(min_size=120, max_size=300))
@@ -52,3 +54,17 @@ def test_the_id_is_the_documented_key() -> None:
     assert alert_id("plat-a", "sender-1", "child-1", 1_700_000_000_000_000) == (
         hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
     )
+
+
+def test_ids_sharing_their_first_eight_bytes_still_come_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The single sort by the first eight bytes is exact only where they differ."""
+    digests = np.array(
+        [[7] * 8 + [9] * 8, [7] * 8 + [1] * 8, [3] * 8 + [5] * 8, [7] * 8 + [4] * 8],
+        dtype=np.uint8,
+    )
+    monkeypatch.setattr(alert_ids, "alert_digests", lambda *args: digests)
+    ids, order = alert_ids.ids_in_order("m", pl.Series(["a"]), pl.Series(["b"]), np.zeros(1))
+    assert ids.gather(order).to_list() == sorted(ids.to_list())
+    assert order.tolist() == [2, 1, 3, 0]

@@ -244,12 +244,16 @@ def alert_digests(
 def ids_in_order(
     member_id: str, senders: pl.Series, recipients: pl.Series, window_starts: Ints
 ) -> tuple[pl.Series, Ints]:
-    """The alert ids (hex text) of each row, and the order that sorts them: from the
-    digests' bytes as two big-endian integers each, which sort as their hex does, for a
-    fraction of the cost of sorting the text."""
+    """The alert ids (hex text) of each row, and the order that sorts them: by the
+    digests' first eight bytes as a big-endian integer, which sorts as the hex does, and
+    by the next eight where two share the first (as good as never: then a lexsort, which
+    costs ten times the single sort)."""
     digests = alert_digests(member_id, senders, recipients, window_starts)
-    halves = digests.view(">u8").reshape(-1, 2)
-    order: Ints = np.lexsort((halves[:, 1], halves[:, 0]))
+    halves = digests.view(">u8").reshape(-1, 2).astype(np.uint64)
+    order: Ints = np.argsort(halves[:, 0], kind="stable")
+    firsts = halves[order, 0]
+    if np.any(firsts[1:] == firsts[:-1]):
+        order = np.lexsort((halves[:, 1], halves[:, 0]))
     text = np.frombuffer(digests.tobytes().hex().encode("ascii"), dtype="S32")
     return pl.Series("alert_id", text).cast(pl.Utf8), order
 
