@@ -371,8 +371,13 @@ def _features(
 
 def _collect(plan: pl.LazyFrame) -> pl.DataFrame:
     """Run a plan on the in-memory engine: a batch is small and already in memory, and on
-    Polars 2 the default engine choice ran these plans two to three times slower."""
-    return plan.collect(engine="in-memory")
+    Polars 2 the default engine choice ran these plans two to three times slower. Without
+    the query rewrites too: these plans are written in the order they should run, and
+    rewriting them cost 0.3 to 0.5 ms a batch for no faster run."""
+    return plan.collect(engine="in-memory", optimizations=_AS_WRITTEN)
+
+
+_AS_WRITTEN = pl.QueryOptFlags.none()
 
 
 def _changed(column: str) -> pl.Expr:
