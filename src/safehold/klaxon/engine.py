@@ -293,18 +293,23 @@ def _hashed_features(
     seconds make such ties common, so they do not send a batch the exact way: the sorted
     rows are sorted again with each event id's rank as the last key, which moves rows only
     within a pair (so its number stays)."""
-    senders, recipients = flags.senders_by_hash, flags.recipients_by_hash
+    senders, recipients = flags.senders_keyed, flags.recipients_keyed
     if senders is None or recipients is None:
         return None
-    frame = _row_numbers(candidates).with_columns(
+    hashes = candidates.select(
         pl.col("sender").hash(seed=ACCOUNT_SEED).alias("_s"),
         pl.col("recipient").hash(seed=ACCOUNT_SEED).alias("_r"),
         pl.col("sender").hash(seed=CHECK_SEED).alias("_s_check"),
         pl.col("recipient").hash(seed=CHECK_SEED).alias("_r_check"),
     )
-    frame = frame.join(senders.lazy(), on="_s", how="left", maintain_order="left").join(
-        recipients.lazy(), on="_r", how="left", maintain_order="left"
+    joined = candidates.hstack(
+        [
+            *hashes.get_columns(),
+            *senders.look_up(hashes["_s"]).get_columns(),
+            *recipients.look_up(hashes["_r"]).get_columns(),
+        ]
     )
+    frame = _row_numbers(joined)
     joined_right = (
         (pl.col("_flag_check").is_null() | (pl.col("_flag_check") == pl.col("_s_check")))
         & (pl.col("_marker_check").is_null() | (pl.col("_marker_check") == pl.col("_r_check")))

@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from safehold.klaxon import kernels
 from safehold.klaxon.events import AGE_BANDS, MINOR_BANDS, band_index
 
 FORMAT = "safehold.klaxon.flags"
@@ -51,6 +52,28 @@ CONVERSATION_RISK_SCHEMA: dict[str, pl.DataType] = {
 
 ACCOUNT_SEED = 0  # the seed of the 64-bit account hashes the engine joins and sorts by
 CHECK_SEED = 1  # the seed of the second hash that catches a collision of the first
+
+
+@dataclass(frozen=True)
+class KeyedTable:
+    """A flags table for look-ups by an account's hash: its rows, and a last row of nulls
+    for the accounts it does not hold, and the index of the hashes."""
+
+    rows: pl.DataFrame  # without the key column; the last row all nulls
+    index: kernels.KeyIndex
+
+    def look_up(self, keys: pl.Series) -> pl.DataFrame:
+        """The row of each key (a left join, by an index made once per flags load)."""
+        found = kernels.rows_of(self.index, keys.to_numpy(), missing=self.rows.height - 1)
+        return self.rows[found]
+
+
+def _keyed(table: pl.DataFrame | None, key: str) -> KeyedTable | None:
+    if table is None:
+        return None
+    rest = table.drop(key)
+    nulls = pl.DataFrame([pl.Series(c, [None], dtype=t) for c, t in rest.schema.items()])
+    return KeyedTable(pl.concat([rest, nulls]).rechunk(), kernels.key_index(table[key].to_numpy()))
 
 
 def _by_hash(frame: pl.DataFrame, account: str, key: str, check: str) -> pl.DataFrame | None:
@@ -113,6 +136,16 @@ class FlagSet:
             pl.col("recipient").is_in(self.child_accounts.implode()).alias("_child"),
         )
         return _by_hash(marked, "recipient", "_r", "_marker_check")
+
+    @cached_property
+    def senders_keyed(self) -> KeyedTable | None:
+        """``senders_by_hash`` for look-ups by ``_s`` (None where it is None)."""
+        return _keyed(self.senders_by_hash, "_s")
+
+    @cached_property
+    def recipients_keyed(self) -> KeyedTable | None:
+        """``recipients_by_hash`` for look-ups by ``_r`` (None where it is None)."""
+        return _keyed(self.recipients_by_hash, "_r")
 
     @property
     def counts(self) -> dict[str, int]:

@@ -381,6 +381,53 @@ def view_codes(
     return out, int(first_other)
 
 
+@dataclass(frozen=True)
+class KeyIndex:
+    """Rows of a flags table by a 64-bit key (an account's hash), made once per flags load
+    and read by every batch: a Polars join builds its hash table of the flags again on
+    every call, which for a platform's tens of thousands of marked children costs more
+    than a small batch's whole screening."""
+
+    slots: Ints  # (size, 2): key, row + 1 (0: a free slot), side by side: a cache line
+
+
+@njit(cache=True)
+def _key_index(keys: Ints) -> Ints:
+    size = 16
+    while size < 2 * keys.shape[0]:
+        size *= 2
+    slots = np.zeros((size, 2), np.int64)
+    for row in range(keys.shape[0]):
+        h = (keys[row] * _GOLDEN) & (size - 1)
+        while slots[h, 1] != 0 and slots[h, 0] != keys[row]:
+            h = (h + 1) & (size - 1)
+        slots[h, 0], slots[h, 1] = keys[row], row + 1
+    return slots
+
+
+def key_index(keys: Keys) -> KeyIndex:
+    """The index of ``keys``, which are distinct (a repeated key: its last row)."""
+    return KeyIndex(_key_index(read_only(keys.view(np.int64))))
+
+
+@njit(cache=True)
+def _rows_of(slots: Ints, keys: Ints, missing: int) -> Ints:
+    size = slots.shape[0]
+    rows = np.empty(keys.shape[0], np.int64)
+    for i in range(keys.shape[0]):
+        h = (keys[i] * _GOLDEN) & (size - 1)
+        while slots[h, 1] != 0 and slots[h, 0] != keys[i]:
+            h = (h + 1) & (size - 1)
+        rows[i] = slots[h, 1] - 1 if slots[h, 1] != 0 else missing
+    return rows
+
+
+def rows_of(index: KeyIndex, keys: Keys, missing: int) -> Ints:
+    """The row of each key in the indexed table, ``missing`` where it has none."""
+    rows: Ints = _rows_of(read_only(index.slots), read_only(keys.view(np.int64)), missing)
+    return rows
+
+
 def warm() -> None:
     """Compile every walk now (or load it from the cache), so that a worker's first message
     does not wait the seconds that takes."""
@@ -392,3 +439,4 @@ def warm() -> None:
     number_pairs(keys, keys, ints)
     alerting_runs(ints, ints, ints, 1, np.ones(1, np.int64), 1)
     view_codes(np.zeros((1, 2), np.uint64), None, 0, 1, short_texts(("warm",)))
+    rows_of(key_index(keys), keys, 0)
