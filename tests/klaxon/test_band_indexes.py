@@ -82,12 +82,19 @@ def test_held_events_kept_without_band_indexes_still_screen(tmp_path: Path) -> N
     ready = prepared([event("reg", "kid", T0), event("reg", "kid", T0 + timedelta(minutes=1))])
     store = WorkerStore(tmp_path / "worker.sqlite")
     lane = pl.lit("lane").alias("_lane")
-    earlier = ready.head(1).drop("recipient_band_index", "sender_band_index")
+    earlier = (
+        ready.head(1)
+        .with_columns(  # as an earlier version kept them
+            pl.lit("13_15").alias("recipient_band"), pl.lit("35_44").alias("sender_band")
+        )
+        .drop("recipient_band_index", "sender_band_index")
+    )
     earlier.with_columns(lane).write_parquet(store.held_dir / "held-000000000001.parquet")
     ready.tail(1).with_columns(lane).write_parquet(store.held_dir / "held-000000000002.parquet")
     held = store.held()
     assert held is not None
     assert held["recipient_band_index"].to_list() == ready["recipient_band_index"].to_list()
+    assert set(held.columns) == {*ready.columns, "_lane"}
     fs = flags(tmp_path / "flags", registry=("reg",))
     alerts = screen(held, fs, load_rules())
     assert alerts.height == 1

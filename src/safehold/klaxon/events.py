@@ -33,8 +33,7 @@ REQUIRED: dict[str, str] = {
 }
 OPTIONAL = ("recipient_age_band", "sender_age_band", "member_id", "conversation_id")
 ENGINE_COLUMNS = (
-    "event_id", "sender", "recipient", "at", "channel", "first_contact",
-    "recipient_band", "sender_band", "conversation_id",
+    "event_id", "sender", "recipient", "at", "channel", "first_contact", "conversation_id",
     "recipient_band_index", "sender_band_index",
 )  # fmt: skip
 TIME = pl.Datetime("us", "UTC")
@@ -98,12 +97,13 @@ def _nulls_like(column: pl.Series) -> pl.Series:
 
 
 def with_band_indexes(events: pl.DataFrame) -> pl.DataFrame:
-    """Prepared events kept by an earlier version, which had no band indexes, with them."""
+    """Prepared events kept by an earlier version, which had the bands' text and no
+    indexes, as this one prepares them."""
     for name in ("recipient", "sender"):
         if f"{name}_band_index" not in events.columns:
             found, _ = _band_indexes(events[f"{name}_band"].alias(f"{name}_band_index"))
             events = events.hstack([found])
-    return events
+    return events.drop("recipient_band", "sender_band", strict=False)
 
 
 class EventInputError(ValueError):
@@ -181,8 +181,6 @@ def prepare_events(
         pl.col("occurred_at").alias("at"),
         "channel",
         "first_contact",
-        _optional(frame, "recipient_age_band").alias("recipient_band"),
-        _optional(frame, "sender_age_band").alias("sender_band"),
         _optional(frame, "conversation_id").alias("conversation_id"),
     ).hstack(indexes)
     return out
