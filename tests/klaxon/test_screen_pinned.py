@@ -159,6 +159,7 @@ def test_a_marker_hash_collision_never_makes_an_adult_a_child(world: Path, tmp_p
     assert outsiders.len() > 0
     # the cached hashes of this load, widened as a collision would
     flags.__dict__["child_hashes"] = pl.concat([flags.child_hashes, outsiders.hash()])
+    flags.__dict__.pop("child_index", None)  # made from them, once per load
     widened = engine.candidate_events(events, flags)
     assert widened.height > before.height
     assert engine._hashed_features(widened, flags, rules) is None
@@ -228,3 +229,20 @@ def test_whole_second_timestamps_give_the_exact_ways_alerts(
     found = screen(events, flags, rules)
     monkeypatch.setattr(engine, "_hashed_features", lambda *args, **kwargs: None)
     assert found.equals(screen(events, flags, rules))
+
+
+@pytest.mark.parametrize("events_per_child", [0, 1_000_000])
+def test_the_candidate_filter_finds_the_same_by_either_look_up(
+    world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events_per_child: int
+) -> None:
+    """Small batches look the children up in the flags' index, large ones by Polars'
+    is_in: the same candidates either way, in the same order."""
+    member = platform_members(world)[0]
+    flags = _flags(world, member, tmp_path / member)
+    events = prepare_events(_events(world, member), source=member, member_id=member, clock=CLOCK)
+    expected = engine.candidate_events(events, flags)
+    monkeypatch.setattr(engine, "_INDEXED_BELOW", events_per_child)
+    assert engine.candidate_events(events, flags).equals(expected)
+    assert engine.candidate_events(events.head(500), flags).equals(
+        expected.filter(pl.col("event_id").is_in(events.head(500)["event_id"].implode()))
+    )

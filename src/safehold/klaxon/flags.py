@@ -119,6 +119,11 @@ class FlagSet:
         return self.child_accounts.hash(seed=ACCOUNT_SEED)
 
     @cached_property
+    def child_index(self) -> kernels.KeyIndex:
+        """``child_hashes`` indexed, for the candidate filter of small batches."""
+        return kernels.key_index(self.child_hashes.to_numpy())
+
+    @cached_property
     def senders_by_hash(self) -> pl.DataFrame | None:
         """``senders`` keyed by ``_s`` (the account's hash) with ``_flag_check``, for joins
         on integers; None if two flagged accounts share a hash (then joins go by text)."""
