@@ -4,6 +4,7 @@ shared between pairs, times on both sides of 1970 and often tied."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -146,26 +147,26 @@ def test_empty_input_gives_empty_output() -> None:
     assert all(v.shape == (0,) for v in runs.values())
 
 
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 2)), max_size=12))
-def test_pairs_are_numbered_and_collisions_and_ties_noticed(
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 5)), max_size=16))
+def test_pairs_are_grouped_in_time_order_and_collisions_and_ties_noticed(
     rows: list[tuple[int, int, int]],
 ) -> None:
-    rows.sort(key=lambda r: r[0])  # by key, as the engine's sort gives them
+    rows.sort(key=lambda r: r[2])  # in time order, as the engine gives them
     key = np.array([r[0] for r in rows], dtype=np.uint64)
     check = np.array([r[1] for r in rows], dtype=np.uint64)
     t = np.array([r[2] for r in rows], dtype=np.int64)
-    numbers, number = [], 0
-    for i, row in enumerate(rows):
-        number += i == 0 or row[0] != rows[i - 1][0]
-        numbers.append(number)
-    collided = any(
-        (rows[i][0] != rows[i - 1][0]) == (rows[i][1] == rows[i - 1][1])
-        for i in range(1, len(rows))
-    )
+    first_seen = list(dict.fromkeys(r[0] for r in rows))  # pairs as they first appear
+    order = sorted(range(len(rows)), key=lambda i: (first_seen.index(rows[i][0]), i))
+    numbers = [first_seen.index(rows[i][0]) + 1 for i in order]
+    checks: dict[int, set[int]] = defaultdict(set)
+    for k, c, _ in rows:
+        checks[k].add(c)
+    collided = any(len(c) > 1 for c in checks.values())
     tied = any(
-        rows[i][0] == rows[i - 1][0] and rows[i][2] == rows[i - 1][2] for i in range(1, len(rows))
+        rows[a][0] == rows[b][0] and rows[a][2] == rows[b][2] for a, b in itertools.pairwise(order)
     )
-    pair, got_collided, got_tied = kernels.number_pairs(key, check, t)
+    got_order, pair, got_collided, got_tied = kernels.group_pairs(key, check, t)
+    assert got_order.tolist() == order
     assert (pair.tolist(), got_collided, got_tied) == (numbers, collided, tied)
 
 
@@ -176,7 +177,7 @@ def test_warm_compiles_what_the_engine_then_calls(
     first message would otherwise wait for a compile)."""
     engine.warm()
     walks = (kernels._fan_out, kernels._repeated, kernels._escalating, kernels._runs)
-    passes = (*walks, kernels._number_pairs, kernels._view_codes, alert_ids._alert_digests)
+    passes = (*walks, kernels._group_pairs, kernels._view_codes, alert_ids._alert_digests)
     compiled = [len(w.signatures) for w in passes]
     rows = [event("a", f"kid{i}", T0 + timedelta(hours=i)) for i in range(6)]
     rows += [event("b", "kid0", T0 + timedelta(days=d, hours=2)) for d in range(4)]

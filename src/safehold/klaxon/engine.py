@@ -334,22 +334,21 @@ def _hashed_features(
         joined_right.all().alias("_joined_right"),
     )
     narrow = _narrow(frame, plan, "_key", "_check", "_joined_right")
-    if candidates["at"].is_sorted():  # a stable sort keeps that order
-        ordered = narrow.sort("_key", maintain_order=True)
-    else:
-        ordered = narrow.sort("_key", "_t")
-    found = _collect(ordered)
-    pair, collided, tied = kernels.number_pairs(
+    if not candidates["at"].is_sorted():  # the pairs' rows are grouped in time order
+        narrow = narrow.sort("_t", maintain_order=True)
+    found = _collect(narrow)
+    order, pair, collided, tied = kernels.group_pairs(
         found["_key"].to_numpy(), found["_check"].to_numpy(), found["_t"].to_numpy()
     )
     if found.height and (collided or not found.item(0, "_joined_right")):
         return None
+    found = found[order].hstack([pl.Series("_pair", pair)])
     if tied:
         ranks = candidates["event_id"].rank("ordinal").gather(found["_row"]).alias("_id_rank")
-        found = found.hstack([ranks]).sort("_key", "_t", "_id_rank")
+        found = found.hstack([ranks]).sort("_pair", "_t", "_id_rank")
     # hstack, not with_columns, and the key columns kept (nothing reads them): both ways
     # go by a plan, which costs a batch as much as the work
-    return found.hstack([pl.Series("_pair", pair)]), candidates
+    return found, candidates
 
 
 def _exact_features(candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet) -> pl.DataFrame:

@@ -128,30 +128,54 @@ def fan_out(
 
 
 @njit(cache=True)
-def _number_pairs(key: Ints, check: Ints, t: Ints) -> tuple[Ints, bool, bool]:
+def _group_pairs(key: Ints, check: Ints, t: Ints) -> tuple[Ints, Ints, bool, bool]:
     n = key.shape[0]
-    pair = np.empty(n, np.int64)
-    collided = tied = False
-    number = 0
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    slots = np.zeros((size, 3), np.int64)  # key, check, pair number (0: a free slot)
+    pair_of = np.empty(n, np.int64)
+    rows = np.zeros(n + 1, np.int64)  # of each pair number, then where its rows start
+    pairs = 0
+    collided = False
     for i in range(n):
-        if i == 0 or key[i] != key[i - 1]:
-            number += 1
-            collided = collided or (i > 0 and check[i] == check[i - 1])
-        else:
-            collided = collided or check[i] != check[i - 1]
-            tied = tied or t[i] == t[i - 1]
-        pair[i] = number
-    return pair, collided, tied
+        h = (key[i] * _GOLDEN) & (size - 1)
+        while slots[h, 2] != 0 and slots[h, 0] != key[i]:
+            h = (h + 1) & (size - 1)
+        if slots[h, 2] == 0:
+            pairs += 1
+            slots[h, 0], slots[h, 1], slots[h, 2] = key[i], check[i], pairs
+        collided = collided or slots[h, 1] != check[i]
+        pair_of[i] = slots[h, 2]
+        rows[slots[h, 2]] += 1
+    start = 0
+    for number in range(1, pairs + 1):  # counts to the places the pairs' rows start
+        start, rows[number] = start + rows[number], start
+    order = np.empty(n, np.int64)
+    pair = np.empty(n, np.int64)
+    seen = np.zeros(pairs + 1, np.bool_)
+    last_t = np.zeros(pairs + 1, np.int64)  # of the pair's row placed last
+    tied = False
+    for i in range(n):  # a stable counting sort: each pair's rows keep their time order
+        number = pair_of[i]
+        at = rows[number]
+        rows[number] += 1
+        order[at], pair[at] = i, number
+        tied = tied or (seen[number] and last_t[number] == t[i])
+        seen[number], last_t[number] = True, t[i]
+    return order, pair, collided, tied
 
 
-def number_pairs(key: Keys, check: Keys, t: Ints) -> tuple[Ints, bool, bool]:
-    """Rows sorted by ``key`` (then time): each row's pair number (from 1, a new one where
-    ``key`` changes); whether ``check`` (a second key of the same pairs) disagrees anywhere,
-    changing where ``key`` does not or staying where it changes (two pairs share a key, or
-    one pair has two); and whether a pair has two rows at the same time."""
+def group_pairs(key: Keys, check: Keys, t: Ints) -> tuple[Ints, Ints, bool, bool]:
+    """Rows in time order, by pair key: the order that puts each pair's rows together
+    (pairs in the order they first appear, rows in time order within a pair), each row's
+    pair number in that order (from 1); whether ``check`` (a second key of the same
+    pairs) differs within a key (two pairs share one), and whether a pair has two rows at
+    the same time. A counting sort by pair number, where a sort by key cost the features
+    a sixth of their time."""
     keys, checks = read_only(key.view(np.int64)), read_only(check.view(np.int64))
-    pair, collided, tied = _number_pairs(keys, checks, read_only(t))
-    return pair, bool(collided), bool(tied)
+    order, pair, collided, tied = _group_pairs(keys, checks, read_only(t))
+    return order, pair, bool(collided), bool(tied)
 
 
 @njit(cache=True)
@@ -454,7 +478,7 @@ def warm() -> None:
     fan_out(ints, keys, keys, ints, flags, 1, 2)
     repeated(ints, ints, flags, 1, 1)
     escalating(ints, ints, flags, 2, 0.5, 1, 1)
-    number_pairs(keys, keys, ints)
+    group_pairs(keys, keys, ints)
     alerting_runs(ints, ints, ints, 1, np.ones(1, np.int64), 1)
     view_codes(np.zeros((1, 2), np.uint64), None, 0, 1, short_texts(("warm",)))
     rows_of(key_index(keys), keys, 0)
