@@ -147,27 +147,45 @@ def test_empty_input_gives_empty_output() -> None:
     assert all(v.shape == (0,) for v in runs.values())
 
 
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 5)), max_size=16))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 1), st.integers(0, 5)),
+        max_size=16,
+    )
+)
 def test_pairs_are_grouped_in_time_order_and_collisions_and_ties_noticed(
-    rows: list[tuple[int, int, int]],
+    rows: list[tuple[int, int, int, int]],
 ) -> None:
-    rows.sort(key=lambda r: r[2])  # in time order, as the engine gives them
-    key = np.array([r[0] for r in rows], dtype=np.uint64)
-    check = np.array([r[1] for r in rows], dtype=np.uint64)
-    t = np.array([r[2] for r in rows], dtype=np.int64)
-    first_seen = list(dict.fromkeys(r[0] for r in rows))  # pairs as they first appear
-    order = sorted(range(len(rows)), key=lambda i: (first_seen.index(rows[i][0]), i))
-    numbers = [first_seen.index(rows[i][0]) + 1 for i in order]
-    checks: dict[int, set[int]] = defaultdict(set)
-    for k, c, _ in rows:
-        checks[k].add(c)
+    """(sender, recipient, check, time): the check stands for both second hashes, so that
+    a pair with two checks is a collision."""
+    rows.sort(key=lambda r: r[3])  # in time order, as the engine gives them
+    sender, recipient, check = (np.array([r[i] for r in rows], np.uint64) for i in range(3))
+    t = np.array([r[3] for r in rows], dtype=np.int64)
+    first_seen = list(dict.fromkeys((r[0], r[1]) for r in rows))  # pairs as they appear
+    order = sorted(range(len(rows)), key=lambda i: (first_seen.index(rows[i][:2]), i))
+    numbers = [first_seen.index(rows[i][:2]) + 1 for i in order]
+    checks: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for s, r, c, _ in rows:
+        checks[(s, r)].add(c)
     collided = any(len(c) > 1 for c in checks.values())
     tied = any(
-        rows[a][0] == rows[b][0] and rows[a][2] == rows[b][2] for a, b in itertools.pairwise(order)
+        rows[a][:2] == rows[b][:2] and rows[a][3] == rows[b][3]
+        for a, b in itertools.pairwise(order)
     )
-    got_order, pair, got_collided, got_tied = kernels.group_pairs(key, check, t)
+    got_order, pair, got_collided, got_tied = kernels.group_pairs(
+        sender, recipient, check, np.zeros_like(check), t
+    )
     assert got_order.tolist() == order
     assert (pair.tolist(), got_collided, got_tied) == (numbers, collided, tied)
+
+
+def test_a_pair_and_its_reverse_are_two_pairs() -> None:
+    one, two = np.array([1], np.uint64), np.array([2], np.uint64)
+    both = np.concatenate([one, two]), np.concatenate([two, one])
+    _, pair, collided, _ = kernels.group_pairs(
+        *both, np.zeros(2, np.uint64), np.zeros(2, np.uint64), np.arange(2)
+    )
+    assert pair.tolist() == [1, 2] and not collided
 
 
 def test_warm_compiles_what_the_engine_then_calls(

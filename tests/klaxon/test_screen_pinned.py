@@ -14,12 +14,14 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 
 from safehold.cli.klaxon_world import platform_members, recipient_markers, registry_flags_from_truth
-from safehold.klaxon import engine
+from safehold.klaxon import engine, kernels
 from safehold.klaxon.engine import ALERT_SCHEMA, screen
 from safehold.klaxon.events import ClockLimits, prepare_events
 from safehold.klaxon.flags import (
@@ -138,7 +140,14 @@ def test_a_pair_key_collision_falls_back_to_the_exact_sort(
     events = prepare_events(_events(world, member), source=member, member_id=member, clock=CLOCK)
     rules = load_rules()
     expected = screen(events, flags, rules)
-    monkeypatch.setattr(engine, "_pair_key", lambda: pl.lit(7, dtype=pl.UInt64))
+    group_pairs = kernels.group_pairs
+
+    def one_key(sender: Any, recipient: Any, *checks_and_times: Any) -> Any:
+        same = np.zeros_like(sender)  # every pair's first hashes alike: one key
+        return group_pairs(same, same, *checks_and_times)
+
+    monkeypatch.setattr(kernels, "group_pairs", one_key)
+    assert engine._hashed_features(engine.candidate_events(events, flags), flags, rules) is None
     assert screen(events, flags, rules).equals(expected)
 
 

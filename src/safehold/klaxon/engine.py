@@ -204,20 +204,6 @@ def _night_flag(rule: NightTimeRule) -> pl.Expr:
 
 
 _RuleKey = tuple[tuple[str, str, int], ...]  # (id, reason, severity) in bit order
-_PAIR_SEED = 2  # of the recipient's hash in the pair key (the accounts' seeds: flags)
-
-
-def _pair_key() -> pl.Expr:
-    """A 64-bit key per (sender, child): sorting by it and time keeps each pair's rows
-    together and in time order at a fraction of the cost of sorting by the two strings."""
-    return pl.col("_s") ^ pl.col("_r").hash(seed=_PAIR_SEED)
-
-
-def _pair_check() -> pl.Expr:
-    """A second 64-bit key per pair, from hashes with other seeds: two pairs that share
-    ``_pair_key`` (a collision, of the key or of an account's hash) almost surely differ
-    here, and then the engine sorts by the strings instead (``_exact_features``)."""
-    return pl.col("_s_check") ^ pl.col("_r_check").hash(seed=_PAIR_SEED)
 
 
 def _bit_order(rules: RuleSet) -> list[_Rule]:
@@ -329,16 +315,14 @@ def _hashed_features(
     )
     plan = _plan(rules)
     frame = _event_columns(_with_risk(frame, candidates, flags), plan).with_columns(
-        _pair_key().alias("_key"),
-        _pair_check().alias("_check"),
         joined_right.all().alias("_joined_right"),
     )
-    narrow = _narrow(frame, plan, "_key", "_check", "_joined_right")
+    narrow = _narrow(frame, plan, "_r", "_r_check", "_joined_right")
     if not candidates["at"].is_sorted():  # the pairs' rows are grouped in time order
         narrow = narrow.sort("_t", maintain_order=True)
     found = _collect(narrow)
     order, pair, collided, tied = kernels.group_pairs(
-        found["_key"].to_numpy(), found["_check"].to_numpy(), found["_t"].to_numpy()
+        *(found[c].to_numpy() for c in ("_s", "_r", "_s_check", "_r_check", "_t"))
     )
     if found.height and (collided or not found.item(0, "_joined_right")):
         return None

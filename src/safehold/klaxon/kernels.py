@@ -128,7 +128,13 @@ def fan_out(
 
 
 @njit(cache=True)
-def _group_pairs(key: Ints, check: Ints, t: Ints) -> tuple[Ints, Ints, bool, bool]:
+def _group_pairs(
+    sender: Ints, recipient: Ints, sender_check: Ints, recipient_check: Ints, t: Ints
+) -> tuple[Ints, Ints, bool, bool]:
+    # a pair's key, and a second from the other hashes: the recipient's hash multiplied
+    # (wrapping) so that (a, b) and (b, a) differ
+    key = sender ^ (recipient * _GOLDEN)
+    check = sender_check ^ (recipient_check * _GOLDEN)
     n = key.shape[0]
     size = 16
     while size < 2 * n:
@@ -166,15 +172,19 @@ def _group_pairs(key: Ints, check: Ints, t: Ints) -> tuple[Ints, Ints, bool, boo
     return order, pair, collided, tied
 
 
-def group_pairs(key: Keys, check: Keys, t: Ints) -> tuple[Ints, Ints, bool, bool]:
-    """Rows in time order, by pair key: the order that puts each pair's rows together
-    (pairs in the order they first appear, rows in time order within a pair), each row's
-    pair number in that order (from 1); whether ``check`` (a second key of the same
-    pairs) differs within a key (two pairs share one), and whether a pair has two rows at
-    the same time. A counting sort by pair number, where a sort by key cost the features
-    a sixth of their time."""
-    keys, checks = read_only(key.view(np.int64)), read_only(check.view(np.int64))
-    order, pair, collided, tied = _group_pairs(keys, checks, read_only(t))
+def group_pairs(
+    sender: Keys, recipient: Keys, sender_check: Keys, recipient_check: Keys, t: Ints
+) -> tuple[Ints, Ints, bool, bool]:
+    """Rows in time order, by (sender, recipient) hashes: the order that puts each pair's
+    rows together (pairs in the order they first appear, rows in time order within a
+    pair), each row's pair number in that order (from 1); whether the second hashes (the
+    ``*_check``) differ within a pair by the first (two pairs share a key), and whether a
+    pair has two rows at the same time. A counting sort by pair number, where a sort by a
+    key cost the features a sixth of their time."""
+    s, r = read_only(sender.view(np.int64)), read_only(recipient.view(np.int64))
+    s_check = read_only(sender_check.view(np.int64))
+    r_check = read_only(recipient_check.view(np.int64))
+    order, pair, collided, tied = _group_pairs(s, r, s_check, r_check, read_only(t))
     return order, pair, bool(collided), bool(tied)
 
 
@@ -478,7 +488,7 @@ def warm() -> None:
     fan_out(ints, keys, keys, ints, flags, 1, 2)
     repeated(ints, ints, flags, 1, 1)
     escalating(ints, ints, flags, 2, 0.5, 1, 1)
-    group_pairs(keys, keys, ints)
+    group_pairs(keys, keys, keys, keys, ints)
     alerting_runs(ints, ints, ints, 1, np.ones(1, np.int64), 1)
     view_codes(np.zeros((1, 2), np.uint64), None, 0, 1, short_texts(("warm",)))
     rows_of(key_index(keys), keys, 0)
