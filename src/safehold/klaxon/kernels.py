@@ -1,15 +1,19 @@
-"""Compiled passes: over the engine's pair-sorted candidates, the history rules and the
-(pair, window) runs that become alerts; over every event, its age bands.
+"""Compiled passes of the engine: over every event, its age bands; over the candidates,
+their flags' look-ups, their grouping by pair, the history rules and the (pair, window)
+runs that become alerts.
 
-Why compiled: each of these is one walk down rows already in (pair, time) order, keeping a
-few values per row. Polars has no such walk; it says them as window expressions (a group
-per sender and bucket, shifts within the night or channel rows, a group per run), each a
-hash grouping of every candidate: 31 ms of the benchmark world's 145, against 4 to 6 ms as
-walks. The bands are nine short texts, which Polars compares or casts at 6 to 9 ns an
-event; read off Arrow's string views by a perfect hash they cost under 2. numba compiles
-the walks once per machine (``cache=True``) and runs them on the columns' own buffers. The
-columns come in as NumPy arrays; nothing here knows of Polars or of rules files
-(``engine`` turns a rule into these arguments)."""
+Why compiled: each of these is one walk down rows, keeping a few values per row, or a
+look-up in a table made once. Polars has no such walk; it says the history rules as window
+expressions (a group per sender and bucket, shifts within the night or channel rows, a
+group per run), each a hash grouping of every candidate: 31 ms of the benchmark world's
+145, against 4 to 6 ms as walks. The bands are nine short texts, which Polars compares or
+casts at 6 to 9 ns an event; read off Arrow's string views by a perfect hash they cost
+under 2. A Polars join builds its hash table of the flags on every batch, and its sort of
+the candidates by pair key cost a sixth of their features; an index made per flags load
+and a counting sort by pair number do not. numba compiles each pass once per machine
+(``cache=True``) and runs it on the columns' own buffers. The columns come in as NumPy
+arrays; nothing here knows of Polars or of rules files (``engine`` turns a rule into these
+arguments)."""
 
 from __future__ import annotations
 
