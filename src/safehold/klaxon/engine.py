@@ -1,18 +1,19 @@
 """The screening engine: contact events in, alerts out, in a handful of Polars passes and
-compiled walks.
+compiled ones.
 
 Why this shape: every rule concerns contact from an adult (or an account of unknown age) to
 a child, so the first pass keeps only those events (one hash look-up per event against the
 children the member knows, plus the age band the event carries). The windowed rules run on
-that small remainder, sorted once so that each (sender, child) pair's events are together
+that small remainder, grouped once so that each (sender, child) pair's events are together
 and in time order. An alert is one (sender, child, window): each rule counts once in it,
 adds its severity, and gives its reason; the alert is raised when the severities reach
 ``alert_at``. There is no per-event Python on this path. Polars does the column work (the
-filter, the hashes, the joins to the flags, the one-event rules, the sort), as lazy plans on
-the in-memory engine, where fewer, fused steps pay less fixed overhead per batch. The rules
-that read a pair's or a sender's earlier events, and the cutting of the sorted rows into
-(pair, window) runs, are walks down the sorted rows, which Polars can only say as hash
-groupings; ``kernels`` runs them compiled."""
+filter, the accounts' hashes, the one-event rules), as lazy plans run as written on the
+in-memory engine, where fewer, fused steps pay less fixed overhead per batch. ``kernels``
+does what Polars can only say as hash tables built per batch or as hash groupings: the
+flags' look-ups (by an index made once per flags load), the grouping by pair (a counting
+sort), the rules that read a pair's or a sender's earlier events, and the cutting of the
+grouped rows into (pair, window) runs; ``alert_ids`` makes the runs' ids."""
 
 from __future__ import annotations
 
@@ -83,12 +84,12 @@ def candidate_events(events: pl.DataFrame, flags: FlagSet) -> pl.DataFrame:
     second hash) and drops it, so a collision can never make an adult a child."""
     child_band = is_minor("recipient_band_index")
     adult_sender = ~is_minor("sender_band_index")
-    hashes = pl.col("recipient").hash(seed=ACCOUNT_SEED)
+    recipient_hash = pl.col("recipient").hash(seed=ACCOUNT_SEED)
     if events.height < _INDEXED_BELOW * flags.child_hashes.len():
-        found = events.select(hashes).to_series().to_numpy()
+        found = events.select(recipient_hash).to_series().to_numpy()
         by_marker: pl.Expr = pl.lit(pl.Series(kernels.holds(flags.child_index, found)))
     else:
-        by_marker = hashes.is_in(flags.child_hashes.implode())
+        by_marker = recipient_hash.is_in(flags.child_hashes.implode())
     # the mask made first and filtered by: Polars 2.1 took a fifth longer to filter by the
     # expression itself, and a fixed 1 ms more on a stream's small batches
     return events.filter(events.select(adult_sender & (child_band | by_marker)).to_series())
@@ -281,15 +282,16 @@ def _row_numbers(candidates: pl.DataFrame) -> pl.LazyFrame:
 def _hashed_features(
     candidates: pl.DataFrame, flags: FlagSet, rules: RuleSet
 ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-    """The candidates' rule inputs sorted by pair and time, pairs numbered (``_pair``),
-    with accounts as 64-bit hashes: joins, sort and groups on integers, no text moved; and
-    the candidates they number (``_row``). None when a hash could mislead (a flag table or
-    two pairs sharing a hash, or a candidate that is no child): then the exact way.
+    """The candidates' rule inputs grouped by pair in time order, pairs numbered
+    (``_pair``), with accounts as 64-bit hashes: look-ups, grouping and walks on integers,
+    no text moved; and the candidates they number (``_row``). None when a hash could
+    mislead (a flag table or two pairs sharing a hash, or a candidate that is no child):
+    then the exact way.
 
     Two events of a pair at the same microsecond go in event-id order. Timestamps of whole
-    seconds make such ties common, so they do not send a batch the exact way: the sorted
-    rows are sorted again with each event id's rank as the last key, which moves rows only
-    within a pair (so its number stays)."""
+    seconds make such ties common, so they do not send a batch the exact way: the grouped
+    rows are sorted by pair, time and each event id's rank, which moves rows only within a
+    pair (so its number stays)."""
     senders, recipients = flags.senders_keyed, flags.recipients_keyed
     if senders is None or recipients is None:
         return None
@@ -330,8 +332,8 @@ def _hashed_features(
     if tied:
         ranks = candidates["event_id"].rank("ordinal").gather(found["_row"]).alias("_id_rank")
         found = found.hstack([ranks]).sort("_pair", "_t", "_id_rank")
-    # hstack, not with_columns, and the key columns kept (nothing reads them): both ways
-    # go by a plan, which costs a batch as much as the work
+    # hstack, not with_columns, and the recipients' hashes kept (nothing reads them): both
+    # would go by a plan, which costs a small batch as much as the work
     return found, candidates
 
 
