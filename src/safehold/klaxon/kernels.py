@@ -466,24 +466,6 @@ def rows_of(index: KeyIndex, keys: Keys, missing: int) -> Ints:
     return rows
 
 
-@njit(cache=True)
-def _holds(slots: Ints, keys: Ints) -> Flags:
-    size = slots.shape[0]
-    found = np.empty(keys.shape[0], np.bool_)
-    for i in range(keys.shape[0]):
-        h = (keys[i] * _GOLDEN) & (size - 1)
-        while slots[h, 1] != 0 and slots[h, 0] != keys[i]:
-            h = (h + 1) & (size - 1)
-        found[i] = slots[h, 1] != 0
-    return found
-
-
-def holds(index: KeyIndex, keys: Keys) -> Flags:
-    """Whether the indexed table holds each key."""
-    found: Flags = _holds(read_only(index.slots), read_only(keys.view(np.int64)))
-    return found
-
-
 def warm() -> None:
     """Compile every walk now (or load it from the cache), so that a worker's first message
     does not wait the seconds that takes."""
@@ -496,4 +478,3 @@ def warm() -> None:
     alerting_runs(ints, ints, ints, 1, np.ones(1, np.int64), 1)
     view_codes(np.zeros((1, 2), np.uint64), None, 0, 1, short_texts(("warm",)))
     rows_of(key_index(keys), keys, 0)
-    holds(key_index(keys), keys)
